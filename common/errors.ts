@@ -1,0 +1,52 @@
+// The one registry of coded errors. Every error kube-xds raises on purpose carries a stable
+// code, so logs, metrics and tests can tell causes apart without matching on messages.
+
+export const ErrorCode = {
+  /** A command-line flag or environment variable is missing or malformed. */
+  BadConfig: 'KXDS_BAD_CONFIG',
+  /** A Kubernetes object (Service, EndpointSlice) cannot be turned into the model. */
+  BadObject: 'KXDS_BAD_OBJECT',
+  /** A manifest file of the file source cannot be read or parsed. */
+  BadManifest: 'KXDS_BAD_MANIFEST',
+  /** A watch or list against the Kubernetes API failed. */
+  WatchFailed: 'KXDS_WATCH_FAILED',
+  /** A DiscoveryRequest that cannot be decoded or breaks the protocol. */
+  BadRequest: 'KXDS_BAD_REQUEST',
+  /** A resource type URL the server does not serve. */
+  UnknownType: 'KXDS_UNKNOWN_TYPE',
+  /** A resource that fails validation before it is sent. */
+  InvalidResource: 'KXDS_INVALID_RESOURCE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class KubeXdsError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'KubeXdsError';
+    this.code = code;
+    this.details = Object.freeze({ ...details });
+  }
+}
+
+export function configError(message: string, details?: Record<string, unknown>): KubeXdsError {
+  return new KubeXdsError(ErrorCode.BadConfig, message, details);
+}
+
+export function badObject(message: string, details?: Record<string, unknown>): KubeXdsError {
+  return new KubeXdsError(ErrorCode.BadObject, message, details);
+}
+
+export function badRequest(message: string, details?: Record<string, unknown>): KubeXdsError {
+  return new KubeXdsError(ErrorCode.BadRequest, message, details);
+}
+
+/** A readable one-liner for anything thrown, coded or not. */
+export function describeError(error: unknown): string {
+  if (error instanceof KubeXdsError) return `${error.code}: ${error.message}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,29 @@
+// Structured logging: one JSON object per line on stderr. The entry point sets the level
+// once; library code only calls the functions.
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+let threshold = rank.info;
+let sink: (line: string) => void = (line) => process.stderr.write(line + '\n');
+
+export function setLogLevel(level: LogLevel): void {
+  threshold = rank[level];
+}
+
+/** Redirects log lines (tests capture them; the demo keeps its own output clean). */
+export function setLogSink(write: (line: string) => void): void {
+  sink = write;
+}
+
+function emit(level: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>): void {
+  if (rank[level] < threshold) return;
+  sink(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+}
+
+export const log = {
+  debug: (msg: string, fields?: Record<string, unknown>) => emit('debug', msg, fields),
+  info: (msg: string, fields?: Record<string, unknown>) => emit('info', msg, fields),
+  warn: (msg: string, fields?: Record<string, unknown>) => emit('warn', msg, fields),
+  error: (msg: string, fields?: Record<string, unknown>) => emit('error', msg, fields),
+};

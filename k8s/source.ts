@@ -1,0 +1,29 @@
+// What the rest of kube-xds needs from a source of Services and endpoints: the Kubernetes
+// watch and the file source both implement it.
+import type { ServiceModel } from './model.ts';
+
+export interface SourceStatus {
+  /** Both kinds (Services and EndpointSlices) have been listed at least once. */
+  readonly synced: boolean;
+  /** The watch is currently healthy; false during an outage (the last state is still served). */
+  readonly connected: boolean;
+  /** Objects skipped because they could not be turned into the model. */
+  readonly badObjects: number;
+  /** Times a watch was restarted after an error. */
+  readonly restarts: number;
+  readonly lastError?: string;
+}
+
+export interface ModelSource {
+  /** Resolves once the initial state is complete (the first full list of both kinds). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The current model, keyed by `namespace/name`. */
+  services(): ReadonlyMap<string, ServiceModel>;
+  /**
+   * Called after the initial sync whenever Services change, with the keys whose model
+   * changed (added, updated or removed: a key missing from services() was removed).
+   */
+  onChange(listener: (changed: ReadonlySet<string>) => void): void;
+  status(): SourceStatus;
+}
