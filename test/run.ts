@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const uvuBin = fileURLToPath(new URL('../node_modules/uvu/bin.js', import.meta.url));
 const limitMs = Number(process.env.TEST_TIMEOUT_MS ?? 600_000);
 const pattern = process.argv[2] ?? '\\.test\\.ts$';
-const child = spawn(process.execPath, [uvuBin, 'test', pattern], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['--import', './test/support/setup.ts', uvuBin, 'test', pattern], { stdio: ['ignore', 'pipe', 'inherit'] });
 
 let output = '';
 child.stdout.on('data', (chunk: Buffer) => {

@@ -1,0 +1,161 @@
+// The gRPC server for AggregatedDiscoveryService. Requests are decoded here, with errors
+// turned into a clear status for that stream alone; responses arrive already encoded.
+import * as grpc from '@grpc/grpc-js';
+import { describeError, KubeXdsError } from '../common/errors.ts';
+import { log } from '../common/log.ts';
+import { envoy } from '../generated/envoy.js';
+import type { SnapshotCache } from './snapshot-cache.ts';
+import { SotwStream } from './sotw-stream.ts';
+import type { StreamStatus } from './stream-status.ts';
+
+export interface AdsServerOptions {
+  /** Delta reconnects and large fleets send big requests; grpc-js defaults to 4 MiB. */
+  readonly maxReceiveMessageBytes: number;
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  /** Connections are closed after this age so clients rebalance across replicas. */
+  readonly maxConnectionAgeMs: number;
+  /** How long an aged connection's streams may finish; grpc-js waits forever by default. */
+  readonly maxConnectionAgeGraceMs: number;
+  /** Sent as DiscoveryResponse.control_plane.identifier. */
+  readonly controlPlaneId: string;
+}
+
+export const defaultAdsServerOptions: AdsServerOptions = Object.freeze({
+  maxReceiveMessageBytes: 64 * 1024 * 1024,
+  keepaliveTimeMs: 30_000,
+  keepaliveTimeoutMs: 10_000,
+  maxConnectionAgeMs: 30 * 60_000,
+  maxConnectionAgeGraceMs: 60_000,
+  controlPlaneId: 'kube-xds',
+});
+
+const identity = (value: Buffer) => value;
+const adsMethod = {
+  path: '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+  requestStream: true,
+  responseStream: true,
+  requestSerialize: identity,
+  requestDeserialize: identity,
+  responseSerialize: identity,
+  responseDeserialize: identity,
+} as const;
+export const adsServiceDefinition: grpc.ServiceDefinition = { StreamAggregatedResources: adsMethod };
+
+type AdsCall = grpc.ServerDuplexStream<Buffer, Buffer>;
+
+export class AdsServer {
+  readonly #cache: SnapshotCache;
+  readonly #options: AdsServerOptions;
+  readonly #streams = new Map<AdsCall, SotwStream>();
+  #server?: grpc.Server;
+  #unsubscribe?: () => void;
+  #nextStreamId = 1;
+
+  constructor(cache: SnapshotCache, options: Partial<AdsServerOptions> = {}) {
+    this.#cache = cache;
+    this.#options = Object.freeze({ ...defaultAdsServerOptions, ...options });
+  }
+
+  /** Binds `host:port` (port 0 picks one) and resolves with the bound port. */
+  async start(address: string): Promise<number> {
+    if (this.#server) throw new Error('ADS server already started');
+    const options = this.#options;
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
+      'grpc.keepalive_time_ms': options.keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
+      'grpc.max_connection_age_ms': options.maxConnectionAgeMs,
+      'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs,
+    });
+    server.addService(adsServiceDefinition, { StreamAggregatedResources: (call: AdsCall) => this.#accept(call) });
+    this.#server = server;
+    this.#unsubscribe = this.#cache.subscribe((nodeClass, snapshot, changes) => {
+      for (const [call, stream] of this.#streams) {
+        if (stream.nodeClass !== nodeClass) continue;
+        this.#guard(call, stream, () => stream.onSnapshot(snapshot, changes));
+      }
+    });
+    return new Promise((resolve, reject) =>
+      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
+        if (error) {
+          this.#server = undefined;
+          this.#unsubscribe?.();
+          reject(error);
+        } else resolve(port);
+      }),
+    );
+  }
+
+  /** Ends every stream (clients reconnect elsewhere) and stops accepting new ones. */
+  async stop(graceMs = 1_000): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    this.#server = undefined;
+    this.#unsubscribe?.();
+    for (const call of this.#streams.keys()) call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'control plane shutting down' });
+    this.#streams.clear();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, graceMs);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  streams(): StreamStatus[] {
+    return [...this.#streams.values()].map((stream) => stream.status());
+  }
+
+  #accept(call: AdsCall): void {
+    const stream = new SotwStream({
+      id: this.#nextStreamId++,
+      peer: call.getPeer(),
+      controlPlane: this.#options.controlPlaneId,
+      snapshotOf: (nodeClass) => this.#cache.get(nodeClass),
+      write: (response) => {
+        if (!call.destroyed && !call.writableEnded) call.write(response);
+      },
+    });
+    this.#streams.set(call, stream);
+    const forget = () => this.#streams.delete(call);
+    call.on('data', (bytes: Buffer) => {
+      if (!this.#streams.has(call)) return;
+      this.#guard(call, stream, () => stream.handleRequest(decodeRequest(bytes)));
+    });
+    call.on('end', () => {
+      forget();
+      call.end();
+    });
+    call.on('error', forget);
+    call.on('cancelled', forget);
+    call.on('close', forget);
+  }
+
+  /** Runs protocol work for one stream; a failure ends that stream only, with a status. */
+  #guard(call: AdsCall, stream: SotwStream, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      const expected = error instanceof KubeXdsError;
+      log[expected ? 'warn' : 'error']('closing ADS stream', { stream: stream.status().id, peer: call.getPeer(), error: describeError(error) });
+      this.#streams.delete(call);
+      call.emit('error', {
+        code: expected ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL,
+        details: describeError(error),
+      });
+    }
+  }
+}
+
+function decodeRequest(bytes: Buffer): envoy.service.discovery.v3.IDiscoveryRequest {
+  try {
+    return envoy.service.discovery.v3.DiscoveryRequest.decode(bytes);
+  } catch (error) {
+    throw new KubeXdsError('KXDS_BAD_REQUEST', `malformed DiscoveryRequest: ${describeError(error)}`);
+  }
+}

@@ -1,0 +1,23 @@
+// A stream's class is decided once, from the node of its first request.
+import { badRequest } from '../common/errors.ts';
+import type { envoy } from '../generated/envoy.js';
+import { NodeClass } from './types.ts';
+
+/** The node metadata key our Envoy bootstraps write. */
+export const roleMetadataKey = 'kube-xds.io/role';
+
+/**
+ * An explicit role wins. Without one, Envoy is a gateway (it cannot use the api_listeners
+ * proxyless clients get) and everything else — gRPC clients — is proxyless.
+ */
+export function classifyNode(node: envoy.config.core.v3.INode): NodeClass {
+  const roleValue = node.metadata?.fields?.[roleMetadataKey];
+  if (roleValue) {
+    const role = roleValue.stringValue;
+    if (role === NodeClass.Gateway || role === NodeClass.Sidecar || role === NodeClass.Proxyless) return role;
+    throw badRequest(
+      `node metadata "${roleMetadataKey}" must be one of gateway, sidecar, proxyless; got ${JSON.stringify(role ?? roleValue)}`,
+    );
+  }
+  return node.user_agent_name === 'envoy' ? NodeClass.Gateway : NodeClass.Proxyless;
+}

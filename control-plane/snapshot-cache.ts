@@ -1,0 +1,32 @@
+// One snapshot per client class. A class is ready once its first snapshot is set: until
+// then nothing is answered for it, because an empty LDS/CDS response would delete every
+// listener and cluster a client holds.
+import { diffSnapshots, type Snapshot, type SnapshotChanges } from './snapshot.ts';
+import type { NodeClass } from './types.ts';
+
+/** `changes` is undefined when the class has just become ready (everything is new). */
+export type SnapshotListener = (nodeClass: NodeClass, snapshot: Snapshot, changes: SnapshotChanges | undefined) => void;
+
+export class SnapshotCache {
+  readonly #snapshots = new Map<NodeClass, Snapshot>();
+  readonly #listeners = new Set<SnapshotListener>();
+
+  get(nodeClass: NodeClass): Snapshot | undefined {
+    return this.#snapshots.get(nodeClass);
+  }
+
+  set(nodeClass: NodeClass, snapshot: Snapshot): void {
+    const previous = this.#snapshots.get(nodeClass);
+    if (previous === snapshot) return;
+    const changes = previous ? diffSnapshots(previous, snapshot) : undefined;
+    this.#snapshots.set(nodeClass, snapshot);
+    if (changes?.size === 0) return;
+    for (const listener of this.#listeners) listener(nodeClass, snapshot, changes);
+  }
+
+  /** Returns a function that unsubscribes. */
+  subscribe(listener: SnapshotListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}

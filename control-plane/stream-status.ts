@@ -1,0 +1,34 @@
+// What an operator wants to see about one ADS stream, per resource type.
+import type { NodeClass, TypeUrl } from './types.ts';
+
+export interface NackRecord {
+  readonly version: string;
+  readonly nonce: string;
+  readonly message: string;
+  readonly code: number;
+  readonly at: Date;
+}
+
+export interface TypeStatus {
+  readonly type: TypeUrl;
+  readonly wildcard: boolean;
+  readonly subscribed: readonly string[];
+  readonly lastVersionSent?: string;
+  readonly lastNonceSent?: string;
+  readonly ackedVersion?: string;
+  readonly lastNack?: NackRecord;
+  readonly responsesSent: number;
+}
+
+export interface StreamStatus {
+  readonly id: number;
+  readonly peer: string;
+  readonly nodeId?: string;
+  readonly nodeCluster?: string;
+  readonly userAgent?: string;
+  readonly nodeClass?: NodeClass;
+  readonly connectedAt: Date;
+  readonly types: readonly TypeStatus[];
+  readonly staleRequests: number;
+  readonly unknownTypes: readonly string[];
+}

@@ -1,0 +1,42 @@
+// A real ADS server on 127.0.0.1 with its cache, and raw clients that are closed with it.
+import { AdsServer, type AdsServerOptions } from '../../control-plane/ads-server.ts';
+import { Snapshot, type SnapshotMessages } from '../../control-plane/snapshot.ts';
+import { SnapshotCache } from '../../control-plane/snapshot-cache.ts';
+import { NodeClass } from '../../control-plane/types.ts';
+import { RawAdsClient, grpcNode } from './raw-ads-client.ts';
+import type { envoy } from '../../generated/envoy.js';
+
+export class AdsFixture {
+  readonly cache = new SnapshotCache();
+  readonly server: AdsServer;
+  readonly #clients: RawAdsClient[] = [];
+  address = '';
+
+  constructor(options: Partial<AdsServerOptions> = {}) {
+    this.server = new AdsServer(this.cache, options);
+  }
+
+  static async start(options: Partial<AdsServerOptions> = {}): Promise<AdsFixture> {
+    const fixture = new AdsFixture(options);
+    const port = await fixture.server.start('127.0.0.1:0');
+    fixture.address = `127.0.0.1:${port}`;
+    return fixture;
+  }
+
+  set(messages: SnapshotMessages, nodeClass: NodeClass = NodeClass.Proxyless): Snapshot {
+    const snapshot = Snapshot.fromMessages(messages);
+    this.cache.set(nodeClass, snapshot);
+    return snapshot;
+  }
+
+  client(node: envoy.config.core.v3.INode | null = grpcNode()): RawAdsClient {
+    const client = new RawAdsClient(this.address, node);
+    this.#clients.push(client);
+    return client;
+  }
+
+  async stop(): Promise<void> {
+    for (const client of this.#clients) client.close();
+    await this.server.stop();
+  }
+}
