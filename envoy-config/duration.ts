@@ -1,0 +1,5 @@
+import type { google } from '../generated/envoy.js';
+
+export function durationFromMs(ms: number): google.protobuf.IDuration {
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}

@@ -1,0 +1,43 @@
+// ClusterLoadAssignments: the same bytes serve every client class. gRPC clients use only
+// HEALTHY endpoints and skip DRAINING ones; Envoy drains them.
+import { envoy } from '../generated/envoy.js';
+import type { EndpointModel, ServiceModel, ServicePortModel } from '../k8s/model.ts';
+import { byKey, groupBy } from './collections.ts';
+import { clusterName } from './names.ts';
+import type { EnvoyConfigOptions } from './options.ts';
+import { routablePorts } from './ports.ts';
+
+type ClusterLoadAssignment = envoy.config.endpoint.v3.IClusterLoadAssignment;
+type LocalityLbEndpoints = envoy.config.endpoint.v3.ILocalityLbEndpoints;
+
+const { HealthStatus } = envoy.config.core.v3;
+
+/** The endpoints fast path: one ClusterLoadAssignment per routable port, sorted by name. */
+export function serviceLoadAssignments(service: ServiceModel, options: EnvoyConfigOptions): ClusterLoadAssignment[] {
+  return routablePorts(service)
+    .map((port) => clusterLoadAssignment(service, port, options))
+    .sort(byKey((assignment) => assignment.cluster_name ?? ''));
+}
+
+export function clusterLoadAssignment(service: ServiceModel, port: ServicePortModel, options: EnvoyConfigOptions): ClusterLoadAssignment {
+  return {
+    cluster_name: clusterName(service, port, options.clusterDomain),
+    endpoints: [...groupBy(port.endpoints, (endpoint) => endpoint.zone)]
+      .sort(byKey(([zone]) => zone))
+      .map(([zone, endpoints]) => localityEndpoints(zone, endpoints)),
+  };
+}
+
+// One entry per zone, all at priority 0: grpc-js NACKs a repeated locality or priority.
+function localityEndpoints(zone: string, endpoints: readonly EndpointModel[]): LocalityLbEndpoints {
+  const healthy = endpoints.filter((endpoint) => endpoint.health === 'HEALTHY').length;
+  return {
+    locality: { zone },
+    // Weighted by what gRPC clients can use; PGV requires at least 1 even when all drain.
+    load_balancing_weight: { value: Math.max(1, healthy) },
+    lb_endpoints: endpoints.map((endpoint) => ({
+      endpoint: { address: { socket_address: { address: endpoint.address, port_value: endpoint.port } } },
+      health_status: endpoint.health === 'HEALTHY' ? HealthStatus.HEALTHY : HealthStatus.DRAINING,
+    })),
+  };
+}

@@ -1,0 +1,38 @@
+// Clusters for Envoy (gateway and sidecar alike). Envoy does not implement wrr_locality, so
+// they carry `lb_policy` only.
+import { envoy } from '../generated/envoy.js';
+import type { ServiceModel, ServicePortModel } from '../k8s/model.ts';
+import { packAny } from './any.ts';
+import { durationFromMs } from './duration.ts';
+import { edsCluster } from './eds-cluster.ts';
+import { clusterLoadAssignment } from './endpoints.ts';
+import { clusterName } from './names.ts';
+import type { EnvoyConfigOptions } from './options.ts';
+import { routablePorts, speaksHttp2 } from './ports.ts';
+import { emptyResourceSet, mergeResourceSets, type ResourceSet } from './resource-set.ts';
+
+const { HttpProtocolOptions } = envoy.extensions.upstreams.http.v3;
+
+/** A Service's clusters and endpoints: the same for the gateway and the sidecar. */
+export function envoyServiceResources(service: ServiceModel, options: EnvoyConfigOptions): ResourceSet {
+  const ports = routablePorts(service);
+  return mergeResourceSets([
+    {
+      ...emptyResourceSet(),
+      clusters: ports.map((port) => envoyCluster(service, port, options)),
+      endpoints: ports.map((port) => clusterLoadAssignment(service, port, options)),
+    },
+  ]);
+}
+
+function envoyCluster(service: ServiceModel, port: ServicePortModel, options: EnvoyConfigOptions): envoy.config.cluster.v3.ICluster {
+  return {
+    ...edsCluster(clusterName(service, port, options.clusterDomain)),
+    connect_timeout: durationFromMs(options.connectTimeoutMs),
+    ...(speaksHttp2(port) && {
+      typed_extension_protocol_options: {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': packAny(HttpProtocolOptions, { explicit_http_config: { http2_protocol_options: {} } }),
+      },
+    }),
+  };
+}

@@ -1,0 +1,53 @@
+// Resource names and the authorities clients dial (design.md §3: a user-facing contract).
+import type { ServiceModel, ServicePortModel } from '../k8s/model.ts';
+
+/** `S.N.svc.<clusterDomain>`. */
+export function serviceFqdn(service: ServiceModel, clusterDomain: string): string {
+  return `${service.name}.${service.namespace}.svc.${clusterDomain}`;
+}
+
+/** `outbound|P||FQDN`: the Cluster name and its EDS service_name (Istio's form). */
+export function clusterName(service: ServiceModel, port: ServicePortModel, clusterDomain: string): string {
+  return `outbound|${port.port}||${serviceFqdn(service, clusterDomain)}`;
+}
+
+/** `FQDN:P`: the RouteConfiguration shared by every proxyless alias of a Service port. */
+export function proxylessRouteConfigName(service: ServiceModel, port: ServicePortModel, clusterDomain: string): string {
+  return `${serviceFqdn(service, clusterDomain)}:${port.port}`;
+}
+
+/**
+ * Every name a proxyless client may dial for a Service port, `FQDN:P` first: `FQDN`, `S.N`
+ * and `S.N.svc` with `:P`, and with `:PN` when the port is named. Each is a Listener name and
+ * a domain of the shared virtual host.
+ */
+export function proxylessAuthorities(service: ServiceModel, port: ServicePortModel, clusterDomain: string): string[] {
+  const hosts = [serviceFqdn(service, clusterDomain), `${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`];
+  const suffixes = port.name === '' ? [port.port] : [port.port, port.name];
+  return suffixes.flatMap((suffix) => hosts.map((host) => `${host}:${suffix}`));
+}
+
+/**
+ * The `:authority` values Envoy may route to a Service port: `S`, `S.N`, `S.N.svc` and the
+ * FQDN, each bare and with `:P`. Short forms that collide inside one RouteConfiguration are
+ * removed later (see domains.ts).
+ */
+export function envoyDomainCandidates(service: ServiceModel, port: ServicePortModel, clusterDomain: string): string[] {
+  const hosts = [service.name, `${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`, serviceFqdn(service, clusterDomain)];
+  return hosts.flatMap((host) => [host, `${host}:${port.port}`]);
+}
+
+export const gatewayRouteConfigName = 'gateway';
+
+export function gatewayListenerName(port: number): string {
+  return `gateway_${port}`;
+}
+
+export function sidecarListenerName(port: number): string {
+  return `sidecar_${port}`;
+}
+
+/** One RouteConfiguration per sidecar listener: the Services on that port. */
+export function sidecarRouteConfigName(port: number): string {
+  return `sidecar_${port}`;
+}

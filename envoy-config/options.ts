@@ -1,0 +1,38 @@
+// The one options object of the builders. The entry point validates values and passes the
+// result down frozen; the builders trust it.
+
+export interface EnvoyConfigOptions {
+  /** The Kubernetes cluster domain: FQDNs are `S.N.svc.<clusterDomain>`. */
+  readonly clusterDomain: string;
+  /** Ports the Envoy gateway listens on (0.0.0.0). */
+  readonly gatewayPorts: readonly number[];
+  /**
+   * Upper bound on one call through Envoy (the route timeout is off so streams can live).
+   * 0 means no bound; a client's `grpc-timeout` header applies either way.
+   */
+  readonly maxStreamDurationMs: number;
+  /** Envoy's TCP connect timeout to an endpoint. */
+  readonly connectTimeoutMs: number;
+  /** Envoy `retry_on` conditions for gRPC ports. */
+  readonly grpcRetryOn: string;
+  /** Retries Envoy makes on a gRPC port (0: no retry policy). */
+  readonly grpcNumRetries: number;
+  /** Envoy writes an access log line per request to stdout. */
+  readonly accessLog: boolean;
+}
+
+export const defaultEnvoyConfigOptions: EnvoyConfigOptions = Object.freeze({
+  clusterDomain: 'cluster.local',
+  gatewayPorts: Object.freeze([8080]),
+  maxStreamDurationMs: 3_600_000,
+  connectTimeoutMs: 5_000,
+  grpcRetryOn: 'connect-failure,refused-stream,unavailable,resource-exhausted',
+  grpcNumRetries: 2,
+  accessLog: false,
+});
+
+/** The defaults with `overrides` applied, frozen. */
+export function envoyConfigOptions(overrides: Partial<EnvoyConfigOptions> = {}): EnvoyConfigOptions {
+  const gatewayPorts = Object.freeze([...(overrides.gatewayPorts ?? defaultEnvoyConfigOptions.gatewayPorts)]);
+  return Object.freeze({ ...defaultEnvoyConfigOptions, ...overrides, gatewayPorts });
+}
