@@ -1,0 +1,83 @@
+// Typed reads of untrusted Kubernetes objects. They accept both shapes an object arrives
+// in (client-node class instances from lists, raw JSON from watches and files: the
+// property names are the same) and fail with a coded error naming the object and field.
+import { badObject } from '../common/errors.ts';
+
+export type Fields = Readonly<Record<string, unknown>>;
+
+/** Which object is being read, for error messages: e.g. "Service default/web". */
+export class ObjectReader {
+  readonly kind: string;
+  readonly ref: string;
+
+  constructor(kind: string, ref = '?') {
+    this.kind = kind;
+    this.ref = ref;
+  }
+
+  fail(field: string, problem: string, value?: unknown): never {
+    const got = value === undefined ? '' : `, got ${preview(value)}`;
+    throw badObject(`${this.kind} ${this.ref}: ${field} ${problem}${got}`, {
+      kind: this.kind,
+      object: this.ref,
+      field,
+    });
+  }
+
+  record(value: unknown, field: string): Fields {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Fields;
+    return this.fail(field, 'must be an object', value);
+  }
+
+  optionalRecord(value: unknown, field: string): Fields | undefined {
+    return value == null ? undefined : this.record(value, field);
+  }
+
+  /** A missing list (undefined or null, as the API sends for empty ones) is empty. */
+  list(value: unknown, field: string): readonly unknown[] {
+    if (value == null) return [];
+    if (Array.isArray(value)) return value;
+    return this.fail(field, 'must be a list', value);
+  }
+
+  name(value: unknown, field: string): string {
+    if (typeof value === 'string' && value !== '') return value;
+    return this.fail(field, 'must be a non-empty string', value);
+  }
+
+  optionalString(value: unknown, field: string): string | undefined {
+    if (value == null) return undefined;
+    if (typeof value === 'string') return value;
+    return this.fail(field, 'must be a string', value);
+  }
+
+  optionalBoolean(value: unknown, field: string): boolean | undefined {
+    if (value == null) return undefined;
+    if (typeof value === 'boolean') return value;
+    return this.fail(field, 'must be true or false', value);
+  }
+
+  port(value: unknown, field: string): number {
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535) return value;
+    return this.fail(field, 'must be a port number 1..65535', value);
+  }
+
+  oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): T {
+    if (allowed.includes(value as T)) return value as T;
+    return this.fail(field, `must be one of ${allowed.join(', ')}`, value);
+  }
+
+  /** Labels and annotations: string values only. */
+  stringMap(value: unknown, field: string): Readonly<Record<string, string>> {
+    const entries = Object.entries(this.optionalRecord(value, field) ?? {});
+    for (const [key, text] of entries) {
+      if (typeof text !== 'string') this.fail(`${field}[${JSON.stringify(key)}]`, 'must be a string', text);
+    }
+    return Object.fromEntries(entries) as Record<string, string>;
+  }
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

@@ -1,0 +1,230 @@
+// Kubernetes objects -> the plain model (design.md §6). Two steps: `readService` and
+// `readEndpointSlice` check one untrusted object and keep only what the model needs (they
+// throw KXDS_BAD_OBJECT naming the field); `buildServiceModel` merges a Service with its
+// slices and cannot fail.
+import { ObjectReader, type Fields } from './fields.ts';
+import { canonicalIp, compareIps, type IpFamily } from './ip.ts';
+import type { EndpointHealth, EndpointModel, ServiceModel, ServicePortModel } from './model.ts';
+
+/** The label that ties an EndpointSlice to its Service. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export interface ObjectRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface ServiceRecord extends ObjectRef {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** ExternalName Services are resolved by DNS and never have endpoints. */
+  readonly externalName: boolean;
+  readonly ipFamily: IpFamily;
+  readonly publishNotReadyAddresses: boolean;
+  readonly ports: readonly ServicePortRecord[];
+}
+
+interface ServicePortRecord {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: ServicePortModel['protocol'];
+  readonly appProtocol?: string;
+}
+
+export interface SliceRecord extends ObjectRef {
+  /** From the `kubernetes.io/service-name` label; a slice without it belongs to no Service. */
+  readonly serviceName?: string;
+  readonly addressType: IpFamily | 'FQDN';
+  /** Slice port name (= Service port name) -> the resolved target port. */
+  readonly ports: readonly { readonly name: string; readonly port: number }[];
+  readonly endpoints: readonly SliceEndpointRecord[];
+}
+
+/** Conditions with the API defaults applied. */
+interface SliceEndpointRecord {
+  readonly address: string;
+  readonly zone: string;
+  readonly pod?: string;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+}
+
+const protocols = ['TCP', 'UDP', 'SCTP'] as const;
+const ipFamilies = ['IPv4', 'IPv6'] as const;
+const addressTypes = ['IPv4', 'IPv6', 'FQDN'] as const;
+
+/** Namespace and name, the only fields a deletion needs. */
+export function readRef(kind: string, object: unknown): ObjectRef {
+  const reader = new ObjectReader(kind);
+  const metadata = reader.record(reader.record(object, 'the object').metadata, 'metadata');
+  const name = reader.name(metadata.name, 'metadata.name');
+  return { namespace: new ObjectReader(kind, name).name(metadata.namespace, 'metadata.namespace'), name };
+}
+
+function readHeader(kind: string, object: unknown) {
+  const ref = readRef(kind, object);
+  const reader = new ObjectReader(kind, `${ref.namespace}/${ref.name}`);
+  const fields = object as Fields;
+  const metadata = fields.metadata as Fields;
+  return {
+    ref,
+    reader,
+    fields,
+    labels: reader.stringMap(metadata.labels, 'metadata.labels'),
+    annotations: reader.stringMap(metadata.annotations, 'metadata.annotations'),
+  };
+}
+
+export function readService(object: unknown): ServiceRecord {
+  const { ref, reader, fields, labels, annotations } = readHeader('Service', object);
+  const spec = reader.record(fields.spec, 'spec');
+  const declared = reader.list(spec.ipFamilies, 'spec.ipFamilies');
+  return {
+    ...ref,
+    labels,
+    annotations,
+    externalName: reader.optionalString(spec.type, 'spec.type') === 'ExternalName',
+    ipFamily: declared.length === 0 ? 'IPv4' : reader.oneOf(declared[0], ipFamilies, 'spec.ipFamilies[0]'),
+    publishNotReadyAddresses: reader.optionalBoolean(spec.publishNotReadyAddresses, 'spec.publishNotReadyAddresses') ?? false,
+    ports: readServicePorts(reader, spec.ports),
+  };
+}
+
+function readServicePorts(reader: ObjectReader, value: unknown): ServicePortRecord[] {
+  const seen = new Set<string>();
+  return reader.list(value, 'spec.ports').map((item, index) => {
+    const field = `spec.ports[${index}]`;
+    const port = reader.record(item, field);
+    const name = reader.optionalString(port.name, `${field}.name`) ?? '';
+    if (seen.has(name)) reader.fail(`${field}.name`, 'repeats the name of an earlier port', name);
+    seen.add(name);
+    const appProtocol = reader.optionalString(port.appProtocol, `${field}.appProtocol`);
+    return {
+      name,
+      port: reader.port(port.port, `${field}.port`),
+      protocol: port.protocol == null ? 'TCP' : reader.oneOf(port.protocol, protocols, `${field}.protocol`),
+      ...(appProtocol === undefined ? {} : { appProtocol }),
+    };
+  });
+}
+
+export function readEndpointSlice(object: unknown): SliceRecord {
+  const { ref, reader, fields, labels } = readHeader('EndpointSlice', object);
+  const addressType = reader.oneOf(fields.addressType, addressTypes, 'addressType');
+  const serviceName = labels[SERVICE_NAME_LABEL];
+  const owner = serviceName === undefined ? {} : { serviceName };
+  // FQDN slices are never used, so their contents are not checked either.
+  if (addressType === 'FQDN') return { ...ref, ...owner, addressType, ports: [], endpoints: [] };
+  return {
+    ...ref,
+    ...owner,
+    addressType,
+    ports: readSlicePorts(reader, fields.ports),
+    endpoints: reader.list(fields.endpoints, 'endpoints').map((item, index) => readEndpoint(reader, item, `endpoints[${index}]`, addressType)),
+  };
+}
+
+function readSlicePorts(reader: ObjectReader, value: unknown): { name: string; port: number }[] {
+  return reader.list(value, 'ports').flatMap((item, index) => {
+    const field = `ports[${index}]`;
+    const port = reader.record(item, field);
+    // A port without a number is "all ports" in the API: nothing to route to here.
+    if (port.port == null) return [];
+    return [{ name: reader.optionalString(port.name, `${field}.name`) ?? '', port: reader.port(port.port, `${field}.port`) }];
+  });
+}
+
+function readEndpoint(reader: ObjectReader, value: unknown, field: string, family: IpFamily): SliceEndpointRecord {
+  const endpoint = reader.record(value, field);
+  const addresses = reader.list(endpoint.addresses, `${field}.addresses`);
+  if (addresses.length === 0) reader.fail(`${field}.addresses`, 'must not be empty');
+  const first = addresses[0];
+  const address = typeof first === 'string' ? canonicalIp(first, family) : undefined;
+  if (address === undefined) reader.fail(`${field}.addresses[0]`, `must be an ${family} address`, first);
+
+  const conditions = reader.optionalRecord(endpoint.conditions, `${field}.conditions`) ?? {};
+  const ready = reader.optionalBoolean(conditions.ready, `${field}.conditions.ready`) ?? true;
+  const serving = reader.optionalBoolean(conditions.serving, `${field}.conditions.serving`) ?? ready;
+  const terminating = reader.optionalBoolean(conditions.terminating, `${field}.conditions.terminating`) ?? false;
+
+  const targetRef = reader.optionalRecord(endpoint.targetRef, `${field}.targetRef`);
+  const pod = targetRef?.kind === 'Pod' ? reader.optionalString(targetRef.name, `${field}.targetRef.name`) : undefined;
+  return {
+    address,
+    zone: reader.optionalString(endpoint.zone, `${field}.zone`) ?? '',
+    ...(pod === undefined ? {} : { pod }),
+    ready,
+    serving,
+    terminating,
+  };
+}
+
+/** Merges a Service with the slices that name it. Only slices of the Service's family count. */
+export function buildServiceModel(service: ServiceRecord, slices: Iterable<SliceRecord>): ServiceModel {
+  const usable = service.externalName
+    ? []
+    : [...slices].filter((slice) => slice.addressType === service.ipFamily).sort((a, b) => compareText(a.name, b.name));
+  const ports = service.ports
+    .map((port) => freezePort(port, endpointsFor(port.name, usable, service.publishNotReadyAddresses)))
+    .sort((a, b) => a.port - b.port || compareText(a.name, b.name));
+  return Object.freeze({
+    namespace: service.namespace,
+    name: service.name,
+    ports: Object.freeze(ports),
+    ipFamily: service.ipFamily,
+    annotations: Object.freeze(Object.fromEntries(Object.entries(service.annotations).sort(([a], [b]) => compareText(a, b)))),
+  });
+}
+
+function freezePort(port: ServicePortRecord, endpoints: readonly EndpointModel[]): ServicePortModel {
+  return Object.freeze({
+    name: port.name,
+    port: port.port,
+    protocol: port.protocol,
+    ...(port.appProtocol === undefined ? {} : { appProtocol: port.appProtocol }),
+    endpoints,
+  });
+}
+
+/**
+ * The endpoints of one Service port across all slices, unique by address+port. A pod can
+ * sit in two slices while it moves between them; the healthier entry wins, then the first
+ * slice by name.
+ */
+function endpointsFor(portName: string, slices: readonly SliceRecord[], allReady: boolean): readonly EndpointModel[] {
+  const byAddress = new Map<string, EndpointModel>();
+  for (const slice of slices) {
+    for (const slicePort of slice.ports) {
+      if (slicePort.name !== portName) continue;
+      for (const endpoint of slice.endpoints) {
+        const health = healthOf(endpoint, allReady);
+        if (health === undefined) continue;
+        const key = `${endpoint.address}|${slicePort.port}`;
+        const existing = byAddress.get(key);
+        if (existing !== undefined && !(existing.health === 'DRAINING' && health === 'HEALTHY')) continue;
+        byAddress.set(
+          key,
+          Object.freeze({
+            address: endpoint.address,
+            port: slicePort.port,
+            zone: endpoint.zone,
+            health,
+            ...(endpoint.pod === undefined ? {} : { pod: endpoint.pod }),
+          }),
+        );
+      }
+    }
+  }
+  return Object.freeze([...byAddress.values()].sort((a, b) => compareIps(a.address, b.address) || a.port - b.port));
+}
+
+function healthOf(endpoint: SliceEndpointRecord, allReady: boolean): EndpointHealth | undefined {
+  if (allReady || endpoint.ready) return 'HEALTHY';
+  if (endpoint.serving && endpoint.terminating) return 'DRAINING';
+  return undefined;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

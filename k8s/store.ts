@@ -1,0 +1,161 @@
+// The index both sources feed: checked Services and EndpointSlices, grouped by Service,
+// and the model built from them. Each change rebuilds only the Services it touches and
+// reports the keys whose model really changed. Malformed objects are logged, counted and
+// skipped here, so a source never has to; a skipped update leaves the previous good version
+// of that object in place.
+import { ErrorCode, KubeXdsError } from '../common/errors.ts';
+import { log } from '../common/log.ts';
+import { serviceKey, type ServiceModel } from './model.ts';
+import {
+  buildServiceModel,
+  readEndpointSlice,
+  readRef,
+  readService,
+  type ObjectRef,
+  type ServiceRecord,
+  type SliceRecord,
+} from './normalize.ts';
+import type { LabelSelector } from './selector.ts';
+
+export interface StoreFilter {
+  /** Keep only objects in these namespaces; absent or empty = every namespace. */
+  readonly namespaces?: readonly string[];
+  /** Keep only Services whose labels match; their slices follow them. */
+  readonly selector?: LabelSelector;
+}
+
+const nothing: ReadonlySet<string> = new Set();
+
+function refKey(ref: ObjectRef): string {
+  return `${ref.namespace}/${ref.name}`;
+}
+
+export class ModelStore {
+  readonly #namespaces: ReadonlySet<string> | undefined;
+  readonly #selector: LabelSelector | undefined;
+  readonly #services = new Map<string, ServiceRecord>();
+  /** Every slice by its own key (to find its old Service when it changes)... */
+  readonly #slices = new Map<string, SliceRecord>();
+  /** ...and the same slices grouped by the key of the Service they name. */
+  readonly #slicesByService = new Map<string, Map<string, SliceRecord>>();
+  readonly #models = new Map<string, ServiceModel>();
+  readonly #fingerprints = new Map<string, string>();
+  #badObjects = 0;
+  #lastBadObject: string | undefined;
+
+  constructor(filter: StoreFilter = {}) {
+    this.#namespaces = filter.namespaces?.length ? new Set(filter.namespaces) : undefined;
+    this.#selector = filter.selector;
+  }
+
+  /** The current models by `namespace/name`: a live view, updated in place. */
+  services(): ReadonlyMap<string, ServiceModel> {
+    return this.#models;
+  }
+
+  get badObjects(): number {
+    return this.#badObjects;
+  }
+
+  get lastBadObject(): string | undefined {
+    return this.#lastBadObject;
+  }
+
+  /** Adds or replaces a Service; returns the keys whose model changed. */
+  applyService(object: unknown): ReadonlySet<string> {
+    return this.#guard(() => {
+      const service = readService(object);
+      if (!this.#watches(service)) return nothing;
+      const key = serviceKey(service.namespace, service.name);
+      // A Service whose labels stop matching leaves the model like a deleted one.
+      if (this.#selector?.matches(service.labels) === false) this.#services.delete(key);
+      else this.#services.set(key, service);
+      return this.#rebuild([key]);
+    });
+  }
+
+  deleteService(object: unknown): ReadonlySet<string> {
+    return this.#guard(() => {
+      const ref = readRef('Service', object);
+      const key = serviceKey(ref.namespace, ref.name);
+      return this.#services.delete(key) ? this.#rebuild([key]) : nothing;
+    });
+  }
+
+  applySlice(object: unknown): ReadonlySet<string> {
+    return this.#guard(() => {
+      const slice = readEndpointSlice(object);
+      if (!this.#watches(slice)) return nothing;
+      const previous = this.#unlink(slice);
+      this.#slices.set(refKey(slice), slice);
+      const owner = this.#ownerKey(slice);
+      if (owner !== undefined) {
+        let group = this.#slicesByService.get(owner);
+        if (group === undefined) this.#slicesByService.set(owner, (group = new Map()));
+        group.set(slice.name, slice);
+      }
+      return this.#rebuild([previous, owner]);
+    });
+  }
+
+  deleteSlice(object: unknown): ReadonlySet<string> {
+    return this.#guard(() => this.#rebuild([this.#unlink(readRef('EndpointSlice', object))]));
+  }
+
+  #watches(ref: ObjectRef): boolean {
+    return this.#namespaces === undefined || this.#namespaces.has(ref.namespace);
+  }
+
+  #ownerKey(slice: SliceRecord): string | undefined {
+    return slice.serviceName === undefined ? undefined : serviceKey(slice.namespace, slice.serviceName);
+  }
+
+  /** Forgets the stored slice with this ref; returns the key of the Service it belonged to. */
+  #unlink(ref: ObjectRef): string | undefined {
+    const sliceKey = refKey(ref);
+    const previous = this.#slices.get(sliceKey);
+    if (previous === undefined) return undefined;
+    this.#slices.delete(sliceKey);
+    const owner = this.#ownerKey(previous);
+    if (owner === undefined) return undefined;
+    const group = this.#slicesByService.get(owner);
+    group?.delete(previous.name);
+    if (group?.size === 0) this.#slicesByService.delete(owner);
+    return owner;
+  }
+
+  #rebuild(keys: readonly (string | undefined)[]): ReadonlySet<string> {
+    const changed = new Set<string>();
+    for (const key of new Set(keys)) {
+      if (key !== undefined && this.#rebuildOne(key)) changed.add(key);
+    }
+    return changed;
+  }
+
+  #rebuildOne(key: string): boolean {
+    const service = this.#services.get(key);
+    if (service === undefined) {
+      this.#fingerprints.delete(key);
+      return this.#models.delete(key);
+    }
+    const model = buildServiceModel(service, this.#slicesByService.get(key)?.values() ?? []);
+    // Models are built in a fixed key order with sorted lists, so equal models print equal.
+    const fingerprint = JSON.stringify(model);
+    if (this.#fingerprints.get(key) === fingerprint) return false;
+    this.#fingerprints.set(key, fingerprint);
+    this.#models.set(key, model);
+    return true;
+  }
+
+  #guard(change: () => ReadonlySet<string>): ReadonlySet<string> {
+    try {
+      return change();
+    } catch (error) {
+      if (!(error instanceof KubeXdsError) || error.code !== ErrorCode.BadObject) throw error;
+      this.#badObjects++;
+      this.#lastBadObject = error.message;
+      log.warn('skipping a malformed Kubernetes object', { code: error.code, error: error.message, ...error.details });
+      return nothing;
+    }
+  }
+}

@@ -1,0 +1,216 @@
+import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ErrorCode, KubeXdsError } from '../../common/errors.ts';
+import type { ServiceModel } from '../../k8s/model.ts';
+import { buildServiceModel, readEndpointSlice, readService } from '../../k8s/normalize.ts';
+import { endpoint, service, slice, type Json } from './fixtures.ts';
+
+function model(svc: unknown, ...slices: unknown[]): ServiceModel {
+  return buildServiceModel(readService(svc), slices.map(readEndpointSlice));
+}
+
+function endpointsOf(result: ServiceModel, portIndex = 0) {
+  return result.ports[portIndex]?.endpoints.map((e) => `${e.address}:${e.port} ${e.health}`);
+}
+
+function badObjectError(read: () => unknown): KubeXdsError {
+  try {
+    read();
+  } catch (error) {
+    assert.instance(error, KubeXdsError);
+    assert.is((error as KubeXdsError).code, ErrorCode.BadObject);
+    return error as KubeXdsError;
+  }
+  throw new Error('expected a KXDS_BAD_OBJECT error');
+}
+
+test('a Service with one slice becomes a sorted model', () => {
+  const result = model(
+    service('web', { annotations: { z: '1', a: '2' } }),
+    slice('web-abc', {
+      service: 'web',
+      endpoints: [
+        endpoint('10.0.0.10', { zone: 'zone-b', targetRef: { kind: 'Pod', name: 'web-2' } }),
+        endpoint('10.0.0.9', { zone: 'zone-a', targetRef: { kind: 'Pod', name: 'web-1' } }),
+      ],
+    }),
+  );
+  assert.equal(result, {
+    namespace: 'default',
+    name: 'web',
+    ports: [
+      {
+        name: 'grpc',
+        port: 50051,
+        protocol: 'TCP',
+        endpoints: [
+          { address: '10.0.0.9', port: 50051, zone: 'zone-a', health: 'HEALTHY', pod: 'web-1' },
+          { address: '10.0.0.10', port: 50051, zone: 'zone-b', health: 'HEALTHY', pod: 'web-2' },
+        ],
+      },
+    ],
+    ipFamily: 'IPv4',
+    annotations: { a: '2', z: '1' },
+  });
+  assert.equal(Object.keys(result.annotations), ['a', 'z']);
+  assert.ok(Object.isFrozen(result) && Object.isFrozen(result.ports[0]?.endpoints));
+});
+
+test('conditions: unset ready is ready, unset serving follows ready, unset terminating is false', () => {
+  const result = model(
+    service('web'),
+    slice('web-1', {
+      service: 'web',
+      endpoints: [
+        endpoint('10.0.0.1'),
+        endpoint('10.0.0.2', { conditions: { ready: false } }),
+        endpoint('10.0.0.3', { conditions: { ready: false, terminating: true } }),
+        endpoint('10.0.0.4', { conditions: { ready: true, terminating: true } }),
+        endpoint('10.0.0.5', { conditions: { ready: false, serving: true, terminating: true } }),
+        endpoint('10.0.0.6', { conditions: { ready: false, serving: false, terminating: true } }),
+        endpoint('10.0.0.7', { conditions: { ready: false, serving: true } }),
+        endpoint('10.0.0.8', { conditions: { ready: null, serving: null, terminating: null } }),
+      ],
+    }),
+  );
+  assert.equal(endpointsOf(result), [
+    '10.0.0.1:50051 HEALTHY',
+    '10.0.0.4:50051 HEALTHY',
+    '10.0.0.5:50051 DRAINING',
+    '10.0.0.8:50051 HEALTHY',
+  ]);
+});
+
+test('publishNotReadyAddresses marks every endpoint ready', () => {
+  const result = model(
+    service('web', { spec: { publishNotReadyAddresses: true } }),
+    slice('web-1', {
+      service: 'web',
+      endpoints: [
+        endpoint('10.0.0.1', { conditions: { ready: false } }),
+        endpoint('10.0.0.2', { conditions: { ready: false, serving: true, terminating: true } }),
+      ],
+    }),
+  );
+  assert.equal(endpointsOf(result), ['10.0.0.1:50051 HEALTHY', '10.0.0.2:50051 HEALTHY']);
+});
+
+test('slices are merged and de-duplicated by address and port, the healthier copy winning', () => {
+  const result = model(
+    service('web'),
+    slice('web-a', {
+      service: 'web',
+      endpoints: [endpoint('10.0.0.1', { conditions: { ready: false, serving: true, terminating: true } }), endpoint('10.0.0.2')],
+    }),
+    slice('web-b', { service: 'web', endpoints: [endpoint('10.0.0.1'), endpoint('10.0.0.2', { zone: 'other' }), endpoint('10.0.0.3')] }),
+  );
+  assert.equal(endpointsOf(result), ['10.0.0.1:50051 HEALTHY', '10.0.0.2:50051 HEALTHY', '10.0.0.3:50051 HEALTHY']);
+  assert.is(result.ports[0]?.endpoints[1]?.zone, '', 'the first slice by name keeps a tie');
+});
+
+test('a named target port resolves per slice and ports match by name', () => {
+  const result = model(
+    service('web', {
+      ports: [
+        { name: 'metrics', port: 9090, targetPort: 'metrics' },
+        { name: 'grpc', port: 443, targetPort: 'grpc', appProtocol: 'grpc' },
+      ],
+    }),
+    slice('web-old', { service: 'web', ports: [{ name: 'grpc', port: 8080 }, { name: 'metrics', port: 9100 }], endpoints: [endpoint('10.0.0.1')] }),
+    slice('web-new', { service: 'web', ports: [{ name: 'grpc', port: 8443 }, { name: 'other', port: 1 }], endpoints: [endpoint('10.0.0.2')] }),
+  );
+  assert.equal(
+    result.ports.map((p) => [p.name, p.port, p.appProtocol]),
+    [
+      ['grpc', 443, 'grpc'],
+      ['metrics', 9090, undefined],
+    ],
+  );
+  assert.equal(endpointsOf(result, 0), ['10.0.0.1:8080 HEALTHY', '10.0.0.2:8443 HEALTHY']);
+  assert.equal(endpointsOf(result, 1), ['10.0.0.1:9100 HEALTHY']);
+});
+
+test('an unnamed single port matches slice ports without a name', () => {
+  const result = model(
+    service('web', { ports: [{ port: 80 }] }),
+    slice('web-1', { service: 'web', ports: [{ port: 8080, name: null }], endpoints: [endpoint('10.0.0.1')] }),
+  );
+  assert.equal(result.ports[0]?.name, '');
+  assert.equal(endpointsOf(result), ['10.0.0.1:8080 HEALTHY']);
+});
+
+test('dual-stack: the first family is used and slices of the other ignored', () => {
+  const v6first = service('web', { spec: { ipFamilies: ['IPv6', 'IPv4'] } });
+  const v4 = slice('web-v4', { service: 'web', endpoints: [endpoint('10.0.0.1')] });
+  const v6 = slice('web-v6', { service: 'web', addressType: 'IPv6', endpoints: [endpoint('fd00::0a'), endpoint('fd00::9')] });
+  const six = model(v6first, v4, v6);
+  assert.is(six.ipFamily, 'IPv6');
+  assert.equal(endpointsOf(six), ['fd00::9:50051 HEALTHY', 'fd00::a:50051 HEALTHY']);
+  const four = model(service('web'), v4, v6);
+  assert.is(four.ipFamily, 'IPv4');
+  assert.equal(endpointsOf(four), ['10.0.0.1:50051 HEALTHY']);
+});
+
+test('FQDN slices are skipped without checking their addresses', () => {
+  const fqdn = slice('web-fqdn', { service: 'web', addressType: 'FQDN', endpoints: [endpoint('db.example.com')] });
+  assert.equal(endpointsOf(model(service('web'), fqdn)), []);
+});
+
+test('ExternalName Services keep their ports and have no endpoints; headless ones do', () => {
+  const endpoints = slice('web-1', { service: 'web', endpoints: [endpoint('10.0.0.1')] });
+  const external = model(service('web', { spec: { type: 'ExternalName', externalName: 'example.com' } }), endpoints);
+  assert.equal(endpointsOf(external), []);
+  const headless = model(service('web', { spec: { clusterIP: 'None' } }), endpoints);
+  assert.equal(endpointsOf(headless), ['10.0.0.1:50051 HEALTHY']);
+});
+
+test('only addresses[0] of an endpoint is used, and IPv6 is written canonically', () => {
+  const result = model(
+    service('web', { spec: { ipFamilies: ['IPv6'] } }),
+    slice('web-1', { service: 'web', addressType: 'IPv6', endpoints: [{ addresses: ['2001:0db8:0:0::1', '2001:db8::2'] }] }),
+  );
+  assert.equal(endpointsOf(result), ['2001:db8::1:50051 HEALTHY']);
+});
+
+test('client-node class instances (Date fields, undefined properties) read like JSON', () => {
+  const raw = service('web', { labels: { app: 'web' } });
+  (raw.metadata as Json).creationTimestamp = '2024-05-01T10:00:00Z';
+  const rawSlice = slice('web-1', { service: 'web', endpoints: [endpoint('10.0.0.1', { conditions: { ready: true } })] });
+  const fromClasses = model(ObjectSerializer.deserialize(raw, 'V1Service', ''), ObjectSerializer.deserialize(rawSlice, 'V1EndpointSlice', ''));
+  assert.equal(fromClasses, model(raw, rawSlice));
+});
+
+test('malformed objects throw KXDS_BAD_OBJECT naming the object and the field', () => {
+  assert.match(badObjectError(() => readService({ metadata: {} })).message, 'Service ?: metadata.name must be a non-empty string');
+  assert.match(badObjectError(() => readService('nope')).message, 'the object must be an object');
+  const noNamespace = service('web');
+  delete (noNamespace.metadata as Json).namespace;
+  assert.match(badObjectError(() => readService(noNamespace)).message, 'metadata.namespace');
+  const notArray = badObjectError(() => readService(service('web', { spec: { ports: 'grpc' } })));
+  assert.match(notArray.message, 'Service default/web: spec.ports must be a list, got "grpc"');
+  assert.equal(notArray.details, { kind: 'Service', object: 'default/web', field: 'spec.ports' });
+  assert.match(badObjectError(() => readService(service('web', { ports: [{ port: 0 }] }))).message, 'spec.ports[0].port must be a port number 1..65535, got 0');
+  assert.match(badObjectError(() => readService(service('web', { ports: [{ port: 'http' }] }))).message, 'spec.ports[0].port');
+  assert.match(badObjectError(() => readService(service('web', { ports: [{ port: 80 }, { port: 81 }] }))).message, 'spec.ports[1].name repeats');
+  assert.match(badObjectError(() => readService(service('web', { ports: [{ port: 80, protocol: 'HTTP' }] }))).message, 'spec.ports[0].protocol');
+  assert.match(badObjectError(() => readService(service('web', { spec: { ipFamilies: ['IPv5'] } }))).message, 'spec.ipFamilies[0]');
+  assert.match(badObjectError(() => readService(service('web', { labels: { app: 7 as unknown as string } }))).message, 'metadata.labels["app"] must be a string');
+
+  const badAddress = badObjectError(() => readEndpointSlice(slice('s', { endpoints: [endpoint('10.0.0.300')] })));
+  assert.match(badAddress.message, 'EndpointSlice default/s: endpoints[0].addresses[0] must be an IPv4 address, got "10.0.0.300"');
+  assert.match(badObjectError(() => readEndpointSlice(slice('s', { endpoints: [endpoint('fd00::1')] }))).message, 'must be an IPv4 address');
+  assert.match(badObjectError(() => readEndpointSlice(slice('s', { addressType: 'IPv6', endpoints: [endpoint('fe80::1%eth0')] }))).message, 'IPv6');
+  assert.match(badObjectError(() => readEndpointSlice(slice('s', { endpoints: [{ addresses: [] }] }))).message, 'endpoints[0].addresses must not be empty');
+  assert.match(badObjectError(() => readEndpointSlice(slice('s', { addressType: 'IP' }))).message, 'addressType must be one of IPv4, IPv6, FQDN');
+  assert.match(badObjectError(() => readEndpointSlice(slice('s', { ports: [{ port: 70000 }] }))).message, 'ports[0].port');
+  const stringReady = slice('s', { endpoints: [endpoint('10.0.0.1', { conditions: { ready: 'true' } })] });
+  assert.match(badObjectError(() => readEndpointSlice(stringReady)).message, 'endpoints[0].conditions.ready must be true or false');
+});
+
+test('a slice port without a number is ignored, not an error', () => {
+  const result = model(service('web'), slice('web-1', { service: 'web', ports: [{ name: 'grpc', port: null }], endpoints: [endpoint('10.0.0.1')] }));
+  assert.equal(endpointsOf(result), []);
+});
+
+test.run();

@@ -1,0 +1,83 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { setLogSink } from '../../common/log.ts';
+import { parseSelector } from '../../k8s/selector.ts';
+import { ModelStore } from '../../k8s/store.ts';
+import { endpoint, service, slice } from './fixtures.ts';
+
+const keys = (set: ReadonlySet<string>) => [...set].sort();
+
+test('a slice before its Service is kept and used when the Service arrives', () => {
+  const store = new ModelStore();
+  assert.equal(keys(store.applySlice(slice('web-1', { service: 'web', endpoints: [endpoint('10.0.0.1')] }))), []);
+  assert.equal(keys(store.applyService(service('web'))), ['default/web']);
+  assert.is(store.services().get('default/web')?.ports[0]?.endpoints.length, 1);
+});
+
+test('only the touched Service is rebuilt, and an unchanged rebuild reports nothing', () => {
+  const store = new ModelStore();
+  store.applyService(service('web'));
+  store.applyService(service('api'));
+  const webSlice = slice('web-1', { service: 'web', endpoints: [endpoint('10.0.0.1')] });
+  assert.equal(keys(store.applySlice(webSlice)), ['default/web']);
+  assert.equal(keys(store.applySlice(webSlice)), []);
+  // Not-ready endpoints are omitted from the model, so this change is invisible.
+  const withNotReady = slice('web-1', { service: 'web', endpoints: [endpoint('10.0.0.1'), endpoint('10.0.0.2', { conditions: { ready: false } })] });
+  assert.equal(keys(store.applySlice(withNotReady)), []);
+  assert.equal(keys(store.applyService(service('web', { labels: { unrelated: 'label' } }))), []);
+});
+
+test('a slice that changes Service rebuilds both', () => {
+  const store = new ModelStore();
+  store.applyService(service('web'));
+  store.applyService(service('api'));
+  store.applySlice(slice('moving', { service: 'web', endpoints: [endpoint('10.0.0.1')] }));
+  assert.equal(keys(store.applySlice(slice('moving', { service: 'api', endpoints: [endpoint('10.0.0.1')] }))), ['default/api', 'default/web']);
+  assert.is(store.services().get('default/web')?.ports[0]?.endpoints.length, 0);
+});
+
+test('deletions of slices and Services', () => {
+  const store = new ModelStore();
+  store.applyService(service('web'));
+  store.applySlice(slice('web-1', { service: 'web', endpoints: [endpoint('10.0.0.1')] }));
+  assert.equal(keys(store.deleteSlice(slice('web-1'))), ['default/web']);
+  assert.equal(keys(store.deleteSlice(slice('web-1'))), []);
+  assert.equal(keys(store.deleteService(service('web'))), ['default/web']);
+  assert.not.ok(store.services().has('default/web'));
+  assert.equal(keys(store.deleteService(service('web'))), []);
+});
+
+test('namespace filter and label selector; slices follow their Service', () => {
+  const store = new ModelStore({ namespaces: ['team-a'], selector: parseSelector('expose=true') });
+  assert.equal(keys(store.applyService(service('web', { namespace: 'team-b', labels: { expose: 'true' } }))), []);
+  assert.equal(keys(store.applyService(service('hidden', { namespace: 'team-a' }))), []);
+  assert.equal(keys(store.applyService(service('web', { namespace: 'team-a', labels: { expose: 'true' } }))), ['team-a/web']);
+  assert.equal(keys(store.applySlice(slice('web-1', { namespace: 'team-a', service: 'web', endpoints: [endpoint('10.0.0.1')] }))), ['team-a/web']);
+  assert.equal(keys(store.applySlice(slice('hidden-1', { namespace: 'team-a', service: 'hidden', endpoints: [endpoint('10.0.0.2')] }))), []);
+  // Losing the label removes the Service as if it were deleted.
+  assert.equal(keys(store.applyService(service('web', { namespace: 'team-a' }))), ['team-a/web']);
+  assert.equal([...store.services().keys()], []);
+});
+
+test('a malformed object is counted and skipped; the previous good version stays', () => {
+  const lines: string[] = [];
+  setLogSink((line) => lines.push(line));
+  try {
+    const store = new ModelStore();
+    store.applyService(service('web'));
+    store.applySlice(slice('web-1', { service: 'web', endpoints: [endpoint('10.0.0.1')] }));
+    assert.equal(keys(store.applySlice(slice('web-1', { service: 'web', endpoints: [endpoint('not-an-ip')] }))), []);
+    assert.equal(keys(store.applyService({ kind: 'Service', metadata: { namespace: 'default' } })), []);
+    assert.is(store.badObjects, 2);
+    assert.match(store.lastBadObject ?? '', 'metadata.name');
+    assert.is(store.services().get('default/web')?.ports[0]?.endpoints[0]?.address, '10.0.0.1');
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.is(logged[0]?.msg, 'skipping a malformed Kubernetes object');
+    assert.is(logged[0]?.code, 'KXDS_BAD_OBJECT');
+    assert.is(logged[0]?.field, 'endpoints[0].addresses[0]');
+  } finally {
+    setLogSink((line) => process.stderr.write(line + '\n'));
+  }
+});
+
+test.run();
