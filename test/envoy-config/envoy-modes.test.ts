@@ -2,10 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildResourceSet, envoyConfigOptions, type ResourceSet } from '../../envoy-config/index.ts';
-import { readableSet } from './support/readable.ts';
+import { readableSet, type Readable } from './support/readable.ts';
 import { sampleModel } from './support/sample-model.ts';
-
-type Readable = Record<string, any>;
 
 const options = envoyConfigOptions({ gatewayPorts: [8080, 8443] });
 const gateway = readableSet(buildResourceSet(sampleModel, 'gateway', options));
@@ -14,7 +12,7 @@ const sidecar = readableSet(buildResourceSet(sampleModel, 'sidecar', options));
 function virtualHosts(set: ReturnType<typeof readableSet>, routeName: string): Readable[] {
   const route = set.routes.find((candidate) => candidate.name === routeName);
   assert.ok(route, `no RouteConfiguration ${routeName}`);
-  return route.virtual_hosts as Readable[];
+  return route.virtual_hosts;
 }
 
 function domainsOf(hosts: Readable[], clusterName: string): string[] {
@@ -132,7 +130,7 @@ test('sidecar: one 127.0.0.1 listener per distinct port, shared by the Services 
 });
 
 test('sidecar: domains are unique per RouteConfiguration; a multi-port Service keeps its port-less forms', () => {
-  for (const route of sidecar.routes) assertUniqueDomains(route.virtual_hosts as Readable[]);
+  for (const route of sidecar.routes) assertUniqueDomains(route.virtual_hosts);
   const shared = virtualHosts(sidecar, 'sidecar_50051');
   assert.equal(domainsOf(shared, 'outbound|50051||echo.demo.svc.cluster.local'), [
     'echo.demo',

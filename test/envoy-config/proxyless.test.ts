@@ -48,12 +48,13 @@ test('a listener is an api_listener whose HttpConnectionManager takes RDS over A
     assert.is(listener.use_original_dst, null);
     const any = listener.api_listener!.api_listener!;
     assert.is(any.type_url, 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager');
-    const manager = HttpConnectionManager.decode(any.value);
+    const manager = HttpConnectionManager.decode(any.value!);
     assert.ok(manager.stat_prefix.length > 0);
     assert.ok(manager.rds!.config_source!.ads);
     assert.is(manager.rds!.config_source!.resource_api_version, ApiVersion.V3);
     const fqdnForm = listener.name.replace(/^([^.]+)\.([^.:]+)(?:\.svc(?:\.cluster\.local)?)?:.*$/, '$1.$2.svc.cluster.local');
-    assert.ok(manager.rds!.route_config_name.startsWith(`${fqdnForm}:`), `${listener.name} -> ${manager.rds!.route_config_name}`);
+    const routeConfigName = manager.rds!.route_config_name!;
+    assert.ok(routeConfigName.startsWith(`${fqdnForm}:`), `${listener.name} -> ${routeConfigName}`);
     assert.is(manager.http_filters.at(-1)!.name, 'envoy.filters.http.router');
     assert.is(manager.http_filters.at(-1)!.typed_config!.type_url, 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router');
   }
@@ -61,7 +62,7 @@ test('a listener is an api_listener whose HttpConnectionManager takes RDS over A
 
 test('aliases by port name point at the route of the port number', () => {
   const listener = decoded.listeners.find((candidate) => candidate.name === 'echo.demo:grpc')!;
-  const manager = HttpConnectionManager.decode(listener.api_listener!.api_listener!.value);
+  const manager = HttpConnectionManager.decode(listener.api_listener!.api_listener!.value!);
   assert.is(manager.rds!.route_config_name, 'echo.demo.svc.cluster.local:50051');
 });
 
@@ -71,10 +72,10 @@ test('one RouteConfiguration per port: a virtual host matching every alias, pref
   assert.is(route.virtual_hosts.length, 1);
   const [host] = route.virtual_hosts;
   const aliases = decoded.listeners.map((listener) => listener.name).filter((name) => /^echo\.demo[.:].*(50051|grpc)$/.test(name));
-  assert.equal([...host!.domains].sort(), aliases);
-  assert.is(host!.routes.length, 1);
-  assert.is(host!.routes[0]!.match!.prefix, '');
-  assert.is(host!.routes[0]!.route!.cluster, 'outbound|50051||echo.demo.svc.cluster.local');
+  assert.equal([...host!.domains!].sort(), aliases);
+  assert.is(host!.routes!.length, 1);
+  assert.is(host!.routes![0]!.match!.prefix, '');
+  assert.is(host!.routes![0]!.route!.cluster, 'outbound|50051||echo.demo.svc.cluster.local');
 });
 
 test('clusters: EDS over ADS with service_name, ROUND_ROBIN plus wrr_locality{round_robin}', () => {
@@ -94,9 +95,11 @@ test('clusters: EDS over ADS with service_name, ROUND_ROBIN plus wrr_locality{ro
     assert.is(cluster.eds_cluster_config!.eds_config!.resource_api_version, ApiVersion.V3);
     assert.is(cluster.eds_cluster_config!.service_name, cluster.name);
     assert.is(cluster.lb_policy, Cluster.LbPolicy.ROUND_ROBIN);
-    const [policy] = cluster.load_balancing_policy!.policies;
-    assert.is(cluster.load_balancing_policy!.policies.length, 1);
-    assert.equal(readableBytes(policy!.typed_extension_config!.typed_config!.type_url, policy!.typed_extension_config!.typed_config!.value), {
+    const policies = cluster.load_balancing_policy!.policies!;
+    assert.is(policies.length, 1);
+    const wrrLocality = policies[0]!.typed_extension_config!;
+    assert.is(wrrLocality.name, 'envoy.load_balancing_policies.wrr_locality');
+    assert.equal(readableBytes(wrrLocality.typed_config!.type_url!, wrrLocality.typed_config!.value!), {
       endpoint_picking_policy: {
         policies: [
           {
@@ -108,7 +111,6 @@ test('clusters: EDS over ADS with service_name, ROUND_ROBIN plus wrr_locality{ro
         ],
       },
     });
-    assert.is(policy!.typed_extension_config!.name, 'envoy.load_balancing_policies.wrr_locality');
   }
 });
 
@@ -122,7 +124,7 @@ test('endpoints: one locality per zone weighted by its healthy endpoints, draini
     ],
   );
   assert.equal(
-    grpc.endpoints[0]!.lb_endpoints.map(({ endpoint, health_status }) => [endpoint!.address!.socket_address!.address, endpoint!.address!.socket_address!.port_value, health_status]),
+    grpc.endpoints[0]!.lb_endpoints!.map(({ endpoint, health_status }) => [endpoint!.address!.socket_address!.address, endpoint!.address!.socket_address!.port_value, health_status]),
     [
       ['10.0.1.1', 9000, HealthStatus.HEALTHY],
       ['10.0.1.2', 9000, HealthStatus.DRAINING],
@@ -135,7 +137,7 @@ test('a locality whose endpoints all drain still weighs 1 (PGV: at least 1)', ()
   const staging = assignment('outbound|50051||echo.staging.svc.cluster.local');
   assert.is(staging.endpoints.length, 1);
   assert.is(staging.endpoints[0]!.load_balancing_weight!.value, 1);
-  assert.is(staging.endpoints[0]!.lb_endpoints[0]!.health_status, HealthStatus.DRAINING);
+  assert.is(staging.endpoints[0]!.lb_endpoints![0]!.health_status, HealthStatus.DRAINING);
 });
 
 test('IPv6 endpoints are IP literals; an unset zone is one locality with an empty zone', () => {
@@ -144,7 +146,7 @@ test('IPv6 endpoints are IP literals; an unset zone is one locality with an empt
   assert.ok(greeter.endpoints[0]!.locality, 'the locality is present even without a zone');
   assert.is(greeter.endpoints[0]!.locality!.zone, '');
   assert.equal(
-    greeter.endpoints[0]!.lb_endpoints.map(({ endpoint }) => endpoint!.address!.socket_address!.address),
+    greeter.endpoints[0]!.lb_endpoints!.map(({ endpoint }) => endpoint!.address!.socket_address!.address),
     ['fd00::1', 'fd00::2'],
   );
 });

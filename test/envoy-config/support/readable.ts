@@ -11,6 +11,9 @@ interface GeneratedType {
   toObject(message: object, options: IConversionOptions): Record<string, unknown>;
 }
 
+/** A decoded resource as plain JSON-like data; tests walk it freely. */
+export type Readable = { [field: string]: any };
+
 const conversion: IConversionOptions = { enums: String, longs: Number, defaults: false };
 
 export function generatedType(typeUrl: string): GeneratedType {
@@ -22,13 +25,13 @@ export function generatedType(typeUrl: string): GeneratedType {
 }
 
 /** Decodes `bytes` of `typeUrl` into a readable object. */
-export function readableBytes(typeUrl: string, bytes: Uint8Array): Record<string, unknown> {
+export function readableBytes(typeUrl: string, bytes: Uint8Array): Readable {
   const type = generatedType(typeUrl);
-  return unpackAnys(type.toObject(type.decode(bytes), conversion)) as Record<string, unknown>;
+  return unpackAnys(type.toObject(type.decode(bytes), conversion)) as Readable;
 }
 
 /** Encodes `message` as `typeUrl` and reads it back. */
-export function readable(typeUrl: string, message: object): Record<string, unknown> {
+export function readable(typeUrl: string, message: object): Readable {
   return readableBytes(typeUrl, generatedType(typeUrl).encode(message).finish());
 }
 
@@ -59,7 +62,7 @@ export function encodeSet(set: ResourceSet): Record<keyof ResourceSet, Uint8Arra
 }
 
 /** A whole set, readable, kind by kind. */
-export function readableSet(set: ResourceSet): Record<keyof ResourceSet, Record<string, unknown>[]> {
+export function readableSet(set: ResourceSet): Record<keyof ResourceSet, Readable[]> {
   const read = (kind: keyof ResourceSet) => set[kind].map((message: object) => readable(typeUrls[kind], message));
   return { listeners: read('listeners'), routes: read('routes'), clusters: read('clusters'), endpoints: read('endpoints') };
 }
