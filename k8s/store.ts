@@ -24,6 +24,11 @@ export interface StoreFilter {
   readonly selector?: LabelSelector;
 }
 
+export interface StoreOptions extends StoreFilter {
+  /** Told about each skipped object, after it has been logged and counted. */
+  readonly onBadObject?: (error: KubeXdsError) => void;
+}
+
 const nothing: ReadonlySet<string> = new Set();
 
 function refKey(ref: ObjectRef): string {
@@ -40,12 +45,13 @@ export class ModelStore {
   readonly #slicesByService = new Map<string, Map<string, SliceRecord>>();
   readonly #models = new Map<string, ServiceModel>();
   readonly #fingerprints = new Map<string, string>();
+  readonly #onBadObject: ((error: KubeXdsError) => void) | undefined;
   #badObjects = 0;
-  #lastBadObject: string | undefined;
 
-  constructor(filter: StoreFilter = {}) {
-    this.#namespaces = filter.namespaces?.length ? new Set(filter.namespaces) : undefined;
-    this.#selector = filter.selector;
+  constructor(options: StoreOptions = {}) {
+    this.#namespaces = options.namespaces?.length ? new Set(options.namespaces) : undefined;
+    this.#selector = options.selector;
+    this.#onBadObject = options.onBadObject;
   }
 
   /** The current models by `namespace/name`: a live view, updated in place. */
@@ -55,10 +61,6 @@ export class ModelStore {
 
   get badObjects(): number {
     return this.#badObjects;
-  }
-
-  get lastBadObject(): string | undefined {
-    return this.#lastBadObject;
   }
 
   /** Adds or replaces a Service; returns the keys whose model changed. */
@@ -153,8 +155,8 @@ export class ModelStore {
     } catch (error) {
       if (!(error instanceof KubeXdsError) || error.code !== ErrorCode.BadObject) throw error;
       this.#badObjects++;
-      this.#lastBadObject = error.message;
       log.warn('skipping a malformed Kubernetes object', { code: error.code, error: error.message, ...error.details });
+      this.#onBadObject?.(error);
       return nothing;
     }
   }

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { setLogSink } from '../../common/log.ts';
 import { parseSelector } from '../../k8s/selector.ts';
 import { ModelStore } from '../../k8s/store.ts';
+import { captureLog } from './capture-log.ts';
 import { endpoint, service, slice } from './fixtures.ts';
 
 const keys = (set: ReadonlySet<string>) => [...set].sort();
@@ -60,23 +60,24 @@ test('namespace filter and label selector; slices follow their Service', () => {
 });
 
 test('a malformed object is counted and skipped; the previous good version stays', () => {
-  const lines: string[] = [];
-  setLogSink((line) => lines.push(line));
+  const log = captureLog();
   try {
-    const store = new ModelStore();
+    const reported: string[] = [];
+    const store = new ModelStore({ onBadObject: (error) => reported.push(error.message) });
     store.applyService(service('web'));
     store.applySlice(slice('web-1', { service: 'web', endpoints: [endpoint('10.0.0.1')] }));
     assert.equal(keys(store.applySlice(slice('web-1', { service: 'web', endpoints: [endpoint('not-an-ip')] }))), []);
     assert.equal(keys(store.applyService({ kind: 'Service', metadata: { namespace: 'default' } })), []);
     assert.is(store.badObjects, 2);
-    assert.match(store.lastBadObject ?? '', 'metadata.name');
+    assert.is(reported.length, 2);
+    assert.match(reported[1] ?? '', 'metadata.name');
     assert.is(store.services().get('default/web')?.ports[0]?.endpoints[0]?.address, '10.0.0.1');
-    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const logged = log.lines;
     assert.is(logged[0]?.msg, 'skipping a malformed Kubernetes object');
     assert.is(logged[0]?.code, 'KXDS_BAD_OBJECT');
     assert.is(logged[0]?.field, 'endpoints[0].addresses[0]');
   } finally {
-    setLogSink((line) => process.stderr.write(line + '\n'));
+    log.restore();
   }
 });
 

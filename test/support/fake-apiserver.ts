@@ -1,0 +1,318 @@
+// An in-process Kubernetes API server for Services and EndpointSlices, speaking the real
+// list/watch protocol (resourceVersion, chunked JSON lines, BOOKMARK, ERROR 410 Gone) so
+// tests drive the real client-node against it, plus the faults real API servers have.
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { parseSelector, type LabelSelector } from '../../k8s/selector.ts';
+
+export type Resource = 'services' | 'endpointslices';
+
+type Json = Record<string, unknown>;
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+const types: Record<Resource, { kind: string; apiVersion: string }> = {
+  services: { kind: 'Service', apiVersion: 'v1' },
+  endpointslices: { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1' },
+};
+
+const routes: readonly [RegExp, Resource][] = [
+  [/^\/api\/v1(?:\/namespaces\/([^/]+))?\/services$/, 'services'],
+  [/^\/apis\/discovery\.k8s\.io\/v1(?:\/namespaces\/([^/]+))?\/endpointslices$/, 'endpointslices'],
+];
+
+interface Change {
+  readonly rv: number;
+  readonly resource: Resource;
+  readonly type: EventType;
+  readonly object: Json;
+  /** The stored object before this change (MODIFIED, DELETED). */
+  readonly previous?: Json;
+}
+
+interface Watcher {
+  readonly resource: Resource;
+  readonly namespace: string | undefined;
+  readonly selector: LabelSelector;
+  readonly response: ServerResponse;
+}
+
+export interface RequestRecord {
+  readonly resource: Resource;
+  readonly verb: 'list' | 'watch';
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly resourceVersion?: string;
+}
+
+export class FakeApiServer {
+  readonly #server: Server;
+  readonly #objects: Record<Resource, Map<string, Json>> = { services: new Map(), endpointslices: new Map() };
+  #history: Change[] = [];
+  #rv = 100;
+  /** Watches from a resourceVersion older than this get 410 Gone. */
+  #compactedRv = 0;
+  readonly #watchers = new Set<Watcher>();
+  readonly #sockets = new Set<Socket>();
+  #failures = { remaining: 0, status: 503 };
+  #port = 0;
+  /** Every list and watch request, oldest first. */
+  readonly requests: RequestRecord[] = [];
+
+  private constructor() {
+    this.#server = createServer((request, response) => this.#handle(request, response));
+    this.#server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  static async start(): Promise<FakeApiServer> {
+    const fake = new FakeApiServer();
+    await fake.#listen();
+    return fake;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  /** A client configuration for this server (plain http needs skipTLSVerify). */
+  kubeConfig(): KubeConfig {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'fake', server: this.url, skipTLSVerify: true }],
+      users: [{ name: 'fake' }],
+      contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
+      currentContext: 'fake',
+    });
+    return kubeConfig;
+  }
+
+  async writeKubeconfig(path: string): Promise<void> {
+    const config = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'fake', user: {} }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
+      'current-context': 'fake',
+    };
+    await writeFile(path, stringify(config));
+  }
+
+  get resourceVersion(): string {
+    return String(this.#rv);
+  }
+
+  /** Creates or replaces an object (namespace defaults to "default"); returns the stored copy. */
+  apply(resource: Resource, object: Json): Json {
+    const metadata = { ...(object.metadata as Json) };
+    metadata.namespace ??= 'default';
+    const key = `${metadata.namespace}/${metadata.name}`;
+    const previous = this.#objects[resource].get(key);
+    const previousMeta = previous?.metadata as Json | undefined;
+    const rv = ++this.#rv;
+    const stored: Json = {
+      ...structuredClone(object),
+      metadata: {
+        ...metadata,
+        uid: previousMeta?.uid ?? randomUUID(),
+        creationTimestamp: previousMeta?.creationTimestamp ?? new Date().toISOString(),
+        resourceVersion: String(rv),
+      },
+    };
+    this.#objects[resource].set(key, stored);
+    this.#publish({ rv, resource, type: previous ? 'MODIFIED' : 'ADDED', object: stored, ...(previous ? { previous } : {}) });
+    return stored;
+  }
+
+  delete(resource: Resource, namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const previous = this.#objects[resource].get(key);
+    if (previous === undefined) throw new Error(`no ${resource} ${key} to delete`);
+    this.#objects[resource].delete(key);
+    const rv = ++this.#rv;
+    const object = { ...previous, metadata: { ...(previous.metadata as Json), resourceVersion: String(rv) } };
+    this.#publish({ rv, resource, type: 'DELETED', object, previous });
+  }
+
+  openWatches(resource?: Resource): number {
+    return [...this.#watchers].filter((watcher) => resource === undefined || watcher.resource === resource).length;
+  }
+
+  // ---- faults ----
+
+  /** Ends every watch response cleanly, as an API server does when a watch times out. */
+  closeWatches(): void {
+    for (const watcher of this.#watchers) watcher.response.end();
+  }
+
+  /** Destroys every connection (a reset: in-flight lists and watches fail). */
+  resetConnections(): void {
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  /** Answers the next `count` requests (all of them by default) with `status`. */
+  failRequests(count = Infinity, status = 503): void {
+    this.#failures = { remaining: count, status };
+  }
+
+  stopFailing(): void {
+    this.#failures = { remaining: 0, status: 503 };
+  }
+
+  /** Forgets history: a later watch from an older resourceVersion gets 410 Gone. */
+  compact(): void {
+    this.#compactedRv = this.#rv;
+    this.#history = [];
+  }
+
+  /** Compacts and tells every open watch it is too old (ERROR 410), then ends it. */
+  expireWatches(): void {
+    this.compact();
+    for (const watcher of this.#watchers) {
+      this.#write(watcher, { type: 'ERROR', object: gone(this.#rv) });
+      watcher.response.end();
+    }
+  }
+
+  /** Sends a BOOKMARK with the current resourceVersion on every open watch. */
+  sendBookmarks(): void {
+    for (const watcher of this.#watchers) {
+      const { kind, apiVersion } = types[watcher.resource];
+      this.#write(watcher, { type: 'BOOKMARK', object: { kind, apiVersion, metadata: { resourceVersion: this.resourceVersion } } });
+    }
+  }
+
+  /** Stops listening and drops every connection: clients get "connection refused". */
+  async goDown(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.resetConnections();
+    await closed;
+  }
+
+  /** Listens again on the same port. */
+  async comeUp(): Promise<void> {
+    await this.#listen();
+  }
+
+  async close(): Promise<void> {
+    if (this.#server.listening) await this.goDown();
+  }
+
+  // ---- protocol ----
+
+  async #listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#port, '127.0.0.1', () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#port = (this.#server.address() as AddressInfo).port;
+  }
+
+  #handle(request: IncomingMessage, response: ServerResponse): void {
+    const url = new URL(request.url ?? '/', 'http://fake');
+    if (this.#failures.remaining > 0) {
+      this.#failures.remaining--;
+      const { status } = this.#failures;
+      return sendStatus(response, status, 'InternalError', `injected failure ${status}`);
+    }
+    const route = routes.map(([pattern, resource]) => [pattern.exec(url.pathname), resource] as const).find(([match]) => match);
+    if (route === undefined || request.method !== 'GET') return sendStatus(response, 404, 'NotFound', `no route for ${request.method} ${url.pathname}`);
+    const [match, resource] = route;
+    const namespace = match?.[1];
+    const labelSelector = url.searchParams.get('labelSelector') ?? undefined;
+    const resourceVersion = url.searchParams.get('resourceVersion') ?? undefined;
+    const watch = url.searchParams.get('watch') === 'true';
+    this.requests.push({
+      resource,
+      verb: watch ? 'watch' : 'list',
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(labelSelector === undefined ? {} : { labelSelector }),
+      ...(resourceVersion === undefined ? {} : { resourceVersion }),
+    });
+    const watcher: Watcher = { resource, namespace, selector: parseSelector(labelSelector ?? ''), response };
+    if (watch) this.#watch(watcher, resourceVersion ?? '');
+    else this.#list(watcher);
+  }
+
+  #list(watcher: Watcher): void {
+    const { kind, apiVersion } = types[watcher.resource];
+    const items = [...this.#objects[watcher.resource].values()]
+      .filter((object) => this.#selects(watcher, object))
+      .map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item);
+    sendJson(watcher.response, 200, { kind: `${kind}List`, apiVersion, metadata: { resourceVersion: this.resourceVersion }, items });
+  }
+
+  #watch(watcher: Watcher, resourceVersion: string): void {
+    watcher.response.writeHead(200, { 'content-type': 'application/json' });
+    // A real API server sends the headers at once; client-node waits for them.
+    watcher.response.flushHeaders();
+    if (resourceVersion === '' || resourceVersion === '0') {
+      for (const object of this.#objects[watcher.resource].values()) {
+        if (this.#selects(watcher, object)) this.#write(watcher, { type: 'ADDED', object: this.#withType(watcher.resource, object) });
+      }
+    } else if (Number(resourceVersion) < this.#compactedRv) {
+      this.#write(watcher, { type: 'ERROR', object: gone(this.#compactedRv, resourceVersion) });
+      // client-node relists only once the stream has ended.
+      watcher.response.end();
+      return;
+    } else {
+      for (const change of this.#history) {
+        if (change.rv > Number(resourceVersion)) this.#send(watcher, change);
+      }
+    }
+    this.#watchers.add(watcher);
+    watcher.response.on('close', () => this.#watchers.delete(watcher));
+  }
+
+  #publish(change: Change): void {
+    this.#history.push(change);
+    for (const watcher of this.#watchers) this.#send(watcher, change);
+  }
+
+  /** One change as this watcher sees it: objects entering or leaving its selector are ADDED or DELETED. */
+  #send(watcher: Watcher, change: Change): void {
+    if (change.resource !== watcher.resource) return;
+    const now = change.type !== 'DELETED' && this.#selects(watcher, change.object);
+    const before = change.previous !== undefined && this.#selects(watcher, change.previous);
+    const type = now && before ? 'MODIFIED' : now ? 'ADDED' : before ? 'DELETED' : undefined;
+    if (type !== undefined) this.#write(watcher, { type, object: this.#withType(change.resource, change.object) });
+  }
+
+  #selects(watcher: Watcher, object: Json): boolean {
+    const metadata = object.metadata as Json;
+    if (watcher.namespace !== undefined && metadata.namespace !== watcher.namespace) return false;
+    return watcher.selector.matches((metadata.labels as Record<string, string> | undefined) ?? {});
+  }
+
+  #withType(resource: Resource, object: Json): Json {
+    return { ...object, ...types[resource] };
+  }
+
+  #write(watcher: Watcher, event: Json): void {
+    if (!watcher.response.writableEnded) watcher.response.write(`${JSON.stringify(event)}\n`);
+  }
+}
+
+function gone(currentRv: number, requested?: string): Json {
+  const message = requested === undefined ? 'too old resource version' : `too old resource version: ${requested} (${currentRv})`;
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Expired', code: 410 };
+}
+
+function sendStatus(response: ServerResponse, code: number, reason: string, message: string): void {
+  sendJson(response, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+}
+
+function sendJson(response: ServerResponse, status: number, body: Json): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
