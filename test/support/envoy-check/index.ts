@@ -1,0 +1,7 @@
+// A strict stand-in for Envoy's config validation (Envoy cannot run here): protoc-gen-validate
+// rules read from the protos, the rules Envoy adds on top and cross-resource consistency.
+// Every check returns Problem[]; empty = valid.
+export { checkEnvoyMessage, checkPgv } from './check-message.ts';
+export { envoyProtos, messageType } from './load-protos.ts';
+export type { Problem, ProtoMessage } from './problem.ts';
+export { checkResourceSet, type ResourceSet } from './resource-set.ts';

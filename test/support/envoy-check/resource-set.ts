@@ -1,0 +1,149 @@
+// Checks a whole set of resources as one snapshot sends them: every resource on its own, then
+// what Envoy checks across resources of one type (names, listener addresses) and what must
+// line up between types for traffic to flow (RDS names, clusters, ClusterLoadAssignments).
+import type protobuf from 'protobufjs';
+import { walkWithEnvoyRules } from './check-message.ts';
+import { isAdsConfigSource, isEdsCluster } from './envoy-rules.ts';
+import { toProtoMessage } from './from-plain.ts';
+import { messageType, typeName } from './load-protos.ts';
+import { type Problem, type ProtoMessage, fieldPath, indexPath, isProtoMessage, keyPath } from './problem.ts';
+
+/** Each resource is a plain keep-case object (generated code's fromObject() shape) or its encoding. */
+export interface ResourceSet {
+  readonly listeners?: readonly unknown[];
+  readonly routes?: readonly unknown[];
+  readonly clusters?: readonly unknown[];
+  readonly endpoints?: readonly unknown[];
+}
+
+interface Reference {
+  readonly name: string;
+  readonly path: string;
+}
+
+interface References {
+  readonly routeConfigurations: Reference[];
+  readonly clusters: Reference[];
+  readonly edsServices: Reference[];
+  readonly listenerAddresses: Reference[];
+}
+
+const resourceKinds = [
+  { key: 'listeners', type: 'envoy.config.listener.v3.Listener', nameField: 'name' },
+  { key: 'routes', type: 'envoy.config.route.v3.RouteConfiguration', nameField: 'name' },
+  { key: 'clusters', type: 'envoy.config.cluster.v3.Cluster', nameField: 'name' },
+  { key: 'endpoints', type: 'envoy.config.endpoint.v3.ClusterLoadAssignment', nameField: 'cluster_name' },
+] as const;
+
+export function checkResourceSet(set: ResourceSet): Problem[] {
+  const problems: Problem[] = [];
+  const references: References = { routeConfigurations: [], clusters: [], edsServices: [], listenerAddresses: [] };
+  const names = new Map<string, Set<string>>();
+  for (const kind of resourceKinds) {
+    const seen = new Set<string>();
+    names.set(kind.key, seen);
+    (set[kind.key] ?? []).forEach((input, index) => {
+      const unnamedPath = indexPath(kind.key, index);
+      const message = toProtoMessage(messageType(kind.type), input, unnamedPath, problems);
+      if (!message) return;
+      const name = typeof message[kind.nameField] === 'string' ? String(message[kind.nameField]) : '';
+      const path = name === '' ? unnamedPath : keyPath(kind.key, name);
+      if (seen.has(name)) problems.push({ path, rule: 'set.unique_name', message: `two ${kind.key} are named ${JSON.stringify(name)}` });
+      seen.add(name);
+      const onMessage = (type: protobuf.Type, inner: ProtoMessage, innerPath: string) =>
+        collectReferences(typeName(type), inner, innerPath, references);
+      walkWithEnvoyRules(kind.type, message, path, { problems, onMessage });
+      if (kind.key === 'listeners') collectListenerAddresses(message, path, references);
+    });
+  }
+  problems.push(...duplicateAddresses(references.listenerAddresses));
+  problems.push(...missing(references.routeConfigurations, names.get('routes'), 'set.missing_route_configuration', 'RouteConfiguration'));
+  problems.push(...missing(references.clusters, names.get('clusters'), 'set.missing_cluster', 'Cluster'));
+  problems.push(...missing(references.edsServices, names.get('endpoints'), 'set.missing_cluster_load_assignment', 'ClusterLoadAssignment'));
+  return problems;
+}
+
+function collectReferences(type: string, message: ProtoMessage, path: string, references: References): void {
+  const add = (list: Reference[], field: string, value: unknown) => {
+    if (typeof value === 'string' && value !== '') list.push({ name: value, path: fieldPath(path, field) });
+  };
+  switch (type) {
+    case 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager':
+      if (isProtoMessage(message.rds)) add(references.routeConfigurations, 'rds.route_config_name', message.rds.route_config_name);
+      break;
+    case 'envoy.config.route.v3.RouteAction':
+      add(references.clusters, 'cluster', message.cluster);
+      break;
+    case 'envoy.config.route.v3.WeightedCluster.ClusterWeight':
+      add(references.clusters, 'name', message.name);
+      break;
+    case 'envoy.config.route.v3.RouteAction.RequestMirrorPolicy':
+      add(references.clusters, 'cluster', message.cluster);
+      break;
+    case 'envoy.config.cluster.v3.Cluster':
+      collectEdsService(message, path, references);
+      break;
+  }
+}
+
+/** An EDS cluster without an explicit service_name asks for its own name. */
+function collectEdsService(cluster: ProtoMessage, path: string, references: References): void {
+  const edsConfig = cluster.eds_cluster_config;
+  if (!isEdsCluster(cluster) || !isProtoMessage(edsConfig) || !isAdsConfigSource(edsConfig.eds_config)) return;
+  const serviceName = typeof edsConfig.service_name === 'string' && edsConfig.service_name !== '' ? edsConfig.service_name : cluster.name;
+  if (typeof serviceName === 'string') references.edsServices.push({ name: serviceName, path });
+}
+
+function collectListenerAddresses(listener: ProtoMessage, path: string, references: References): void {
+  const addresses = [{ address: listener.address, path: fieldPath(path, 'address') }];
+  const additional = Array.isArray(listener.additional_addresses) ? listener.additional_addresses : [];
+  additional.forEach((entry: unknown, index) => {
+    const at = indexPath(fieldPath(path, 'additional_addresses'), index);
+    addresses.push({ address: isProtoMessage(entry) ? entry.address : undefined, path: fieldPath(at, 'address') });
+  });
+  for (const { address, path: at } of addresses) {
+    const key = addressKey(address);
+    if (key !== undefined) references.listenerAddresses.push({ name: key, path: at });
+  }
+}
+
+/** What Envoy compares when it refuses a second listener on an address. */
+function addressKey(address: unknown): string | undefined {
+  if (!isProtoMessage(address)) return undefined;
+  const { socket_address: socket, pipe, envoy_internal_address: internal } = address;
+  if (isProtoMessage(socket)) {
+    const protocol = socket.protocol === 1 ? 'udp' : 'tcp';
+    const port = socket.port_value ?? socket.named_port ?? 0;
+    return `${protocol} ${normalizedHost(String(socket.address ?? ''))}:${String(port)}`;
+  }
+  if (isProtoMessage(pipe)) return `pipe ${String(pipe.path ?? '')}`;
+  if (isProtoMessage(internal)) return `internal ${String(internal.server_listener_name ?? '')}`;
+  return undefined;
+}
+
+/** IPv6 literals have many spellings; URL parsing gives the canonical one. */
+function normalizedHost(host: string): string {
+  if (!host.includes(':')) return host.toLowerCase();
+  try {
+    return new URL(`http://[${host}]/`).hostname;
+  } catch {
+    return host.toLowerCase();
+  }
+}
+
+function duplicateAddresses(addresses: readonly Reference[]): Problem[] {
+  const first = new Map<string, string>();
+  const problems: Problem[] = [];
+  for (const { name, path } of addresses) {
+    const earlier = first.get(name);
+    if (earlier === undefined) first.set(name, path);
+    else problems.push({ path, rule: 'envoy.unique_listener_address', message: `${name} is already used by ${earlier}` });
+  }
+  return problems;
+}
+
+function missing(references: readonly Reference[], names: ReadonlySet<string> | undefined, rule: string, what: string): Problem[] {
+  return references
+    .filter((reference) => !names?.has(reference.name))
+    .map((reference) => ({ path: reference.path, rule, message: `no ${what} named ${JSON.stringify(reference.name)} in the set` }));
+}
