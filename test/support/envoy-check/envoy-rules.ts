@@ -37,7 +37,7 @@ const uniqueDomains: MessageRule = (routeConfiguration, path) => {
         seen.set(key, domainPath);
         return;
       }
-      const what = key === '*' ? 'only one virtual host may have the wildcard domain "*"' : `domain ${JSON.stringify(domain)} repeats`;
+      const what = key === '*' ? 'only one virtual host may have the domain "*"' : `domain ${JSON.stringify(domain)} repeats`;
       problems.push({ path: domainPath, rule: 'envoy.unique_domains', message: `${what} (first at ${first})` });
     });
   });
@@ -54,13 +54,10 @@ const routerLastAndAdsRoutes: MessageRule = (hcm, path) => {
   const filtersPath = fieldPath(path, 'http_filters');
   const filters = asMessages(hcm.http_filters);
   const last = filters.at(-1);
-  if (!last || !isRouter(last)) {
-    problems.push({ path: filtersPath, rule: 'envoy.router_last', message: `http_filters must end with the ${routerTypeName} filter` });
-  }
+  const routerLast = (path: string, message: string) => problems.push({ path, rule: 'envoy.router_last', message });
+  if (!last || !isRouter(last)) routerLast(filtersPath, `http_filters must end with the ${routerTypeName} filter`);
   filters.slice(0, -1).forEach((filter, index) => {
-    if (isRouter(filter)) {
-      problems.push({ path: indexPath(filtersPath, index), rule: 'envoy.router_last', message: 'the router filter must be the last http filter' });
-    }
+    if (isRouter(filter)) routerLast(indexPath(filtersPath, index), 'the router filter must be the last http filter');
   });
   if (isProtoMessage(hcm.rds) && !isAdsConfigSource(hcm.rds.config_source)) {
     const at = fieldPath(fieldPath(path, 'rds'), 'config_source');

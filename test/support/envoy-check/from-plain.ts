@@ -43,7 +43,8 @@ function plainMessage(type: protobuf.Type, input: unknown, path: string, problem
     if (value === undefined || value === null) continue;
     const field = Object.hasOwn(type.fields, name) ? type.fields[name] : undefined;
     if (!field) {
-      problems.push({ path: fieldPath(path, name), rule: 'proto.unknown_field', message: `${typeName(type)} has no field ${name}` });
+      const message = `${typeName(type)} has no field ${name}`;
+      problems.push({ path: fieldPath(path, name), rule: 'proto.unknown_field', message });
       continue;
     }
     const converted = plainField(field, value, fieldPath(path, name), problems);
@@ -94,7 +95,9 @@ function plainSingle(field: protobuf.FieldBase, value: unknown, path: string, pr
   if (resolved instanceof protobuf.Type) return plainMessage(resolved, value, path, problems);
   if (resolved instanceof protobuf.Enum) return enumNumber(resolved, value, path, problems);
   const scalar = plainScalar(field.type, value);
-  if (scalar === undefined) problems.push({ path, rule: 'proto.type', message: `expected ${field.type}, got ${describe(value)}` });
+  if (scalar === undefined) {
+    problems.push({ path, rule: 'proto.type', message: `expected ${field.type}, got ${describe(value)}` });
+  }
   return scalar;
 }
 

@@ -1,7 +1,7 @@
 // Walks a canonical message field by field and applies its protoc-gen-validate rules, the way
 // the generated Validate() methods Envoy runs do: unset scalars count as their zero value, unset
-// messages and oneof members are only checked for `required`, messages (and Any contents) are
-// validated recursively.
+// messages are only checked for `required`, unset oneof members not at all, and messages (Any
+// contents included) are validated recursively.
 import protobuf from 'protobufjs';
 import { unpackAny } from './any.ts';
 import { typeName } from './load-protos.ts';
@@ -20,8 +20,8 @@ export function validateMessage(type: protobuf.Type, message: ProtoMessage, path
   context.onMessage?.(type, message, path);
   for (const oneof of type.oneofsArray) {
     if (isOneofRequired(oneof) && !oneof.fieldsArray.some((field) => message[field.name] !== undefined)) {
-      const members = oneof.fieldsArray.map((field) => field.name).join(', ');
-      context.problems.push({ path: fieldPath(path, oneof.name), rule: 'oneof.required', message: `one of ${members} is required` });
+      const reason = `one of ${oneof.fieldsArray.map((field) => field.name).join(', ')} is required`;
+      context.problems.push({ path: fieldPath(path, oneof.name), rule: 'oneof.required', message: reason });
     }
   }
   for (const field of type.fieldsArray) validateField(field, message[field.name], fieldPath(path, field.name), context);
@@ -129,9 +129,16 @@ function isEmpty(value: unknown): boolean {
   return value === 0 || value === 0n || value === false;
 }
 
-function validateRepeated(field: protobuf.Field, items: readonly unknown[], rules: RuleSet, path: string, context: WalkContext): void {
+function validateRepeated(
+  field: protobuf.Field,
+  items: readonly unknown[],
+  rules: RuleSet,
+  path: string,
+  context: WalkContext,
+): void {
   const listRules = asRuleSet(rules.repeated);
-  const report = (rule: string, message: string, at = path) => context.problems.push({ path: at, rule: `repeated.${rule}`, message });
+  const report = (rule: string, message: string, at = path) =>
+    context.problems.push({ path: at, rule: `repeated.${rule}`, message });
   if (!(listRules.ignore_empty === true && items.length === 0)) {
     if (listRules.min_items !== undefined && items.length < Number(listRules.min_items)) {
       report('min_items', `${items.length} items, at least ${String(listRules.min_items)} required`);

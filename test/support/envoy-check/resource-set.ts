@@ -48,7 +48,9 @@ export function checkResourceSet(set: ResourceSet): Problem[] {
       if (!message) return;
       const name = typeof message[kind.nameField] === 'string' ? String(message[kind.nameField]) : '';
       const path = name === '' ? unnamedPath : keyPath(kind.key, name);
-      if (seen.has(name)) problems.push({ path, rule: 'set.unique_name', message: `two ${kind.key} are named ${JSON.stringify(name)}` });
+      if (seen.has(name)) {
+        problems.push({ path, rule: 'set.unique_name', message: `two ${kind.key} are named ${JSON.stringify(name)}` });
+      }
       seen.add(name);
       const onMessage = (type: protobuf.Type, inner: ProtoMessage, innerPath: string) =>
         collectReferences(typeName(type), inner, innerPath, references);
@@ -57,9 +59,10 @@ export function checkResourceSet(set: ResourceSet): Problem[] {
     });
   }
   problems.push(...duplicateAddresses(references.listenerAddresses));
-  problems.push(...missing(references.routeConfigurations, names.get('routes'), 'set.missing_route_configuration', 'RouteConfiguration'));
-  problems.push(...missing(references.clusters, names.get('clusters'), 'set.missing_cluster', 'Cluster'));
-  problems.push(...missing(references.edsServices, names.get('endpoints'), 'set.missing_cluster_load_assignment', 'ClusterLoadAssignment'));
+  const { routeConfigurations, clusters, edsServices } = references;
+  problems.push(...missing(routeConfigurations, names.get('routes'), 'set.missing_route_configuration', 'RouteConfiguration'));
+  problems.push(...missing(clusters, names.get('clusters'), 'set.missing_cluster', 'Cluster'));
+  problems.push(...missing(edsServices, names.get('endpoints'), 'set.missing_cluster_load_assignment', 'ClusterLoadAssignment'));
   return problems;
 }
 
@@ -69,7 +72,9 @@ function collectReferences(type: string, message: ProtoMessage, path: string, re
   };
   switch (type) {
     case 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager':
-      if (isProtoMessage(message.rds)) add(references.routeConfigurations, 'rds.route_config_name', message.rds.route_config_name);
+      if (isProtoMessage(message.rds)) {
+        add(references.routeConfigurations, 'rds.route_config_name', message.rds.route_config_name);
+      }
       break;
     case 'envoy.config.route.v3.RouteAction':
       add(references.clusters, 'cluster', message.cluster);
@@ -90,7 +95,7 @@ function collectReferences(type: string, message: ProtoMessage, path: string, re
 function collectEdsService(cluster: ProtoMessage, path: string, references: References): void {
   const edsConfig = cluster.eds_cluster_config;
   if (!isEdsCluster(cluster) || !isProtoMessage(edsConfig) || !isAdsConfigSource(edsConfig.eds_config)) return;
-  const serviceName = typeof edsConfig.service_name === 'string' && edsConfig.service_name !== '' ? edsConfig.service_name : cluster.name;
+  const serviceName = edsConfig.service_name || cluster.name;
   if (typeof serviceName === 'string') references.edsServices.push({ name: serviceName, path });
 }
 
@@ -142,8 +147,13 @@ function duplicateAddresses(addresses: readonly Reference[]): Problem[] {
   return problems;
 }
 
-function missing(references: readonly Reference[], names: ReadonlySet<string> | undefined, rule: string, what: string): Problem[] {
+function missing(
+  references: readonly Reference[],
+  names: ReadonlySet<string> | undefined,
+  rule: string,
+  what: string,
+): Problem[] {
   return references
     .filter((reference) => !names?.has(reference.name))
-    .map((reference) => ({ path: reference.path, rule, message: `no ${what} named ${JSON.stringify(reference.name)} in the set` }));
+    .map(({ name, path }) => ({ path, rule, message: `no ${what} named ${JSON.stringify(name)} in the set` }));
 }

@@ -79,16 +79,20 @@ function ruleBytes(value: unknown): Buffer {
   return Buffer.from(String(value), 'latin1');
 }
 
+function startsWith(value: Buffer, prefix: Buffer): boolean {
+  return value.subarray(0, prefix.length).equals(prefix);
+}
+
+function endsWith(value: Buffer, suffix: Buffer): boolean {
+  return suffix.length <= value.length && value.subarray(value.length - suffix.length).equals(suffix);
+}
+
 function checkBytes(value: Buffer, rules: RuleSet): Violation[] {
   const violations = checkLengths(value.length, rules, ['len', 'min_len', 'max_len'], 'bytes');
   const failed = (rule: string, message: string) => violations.push({ rule, message: `${value.length} bytes ${message}` });
   if (rules.const !== undefined && !value.equals(ruleBytes(rules.const))) failed('const', 'differ from the required value');
-  if (rules.prefix !== undefined && !value.subarray(0, ruleBytes(rules.prefix).length).equals(ruleBytes(rules.prefix))) {
-    failed('prefix', 'do not start with the required prefix');
-  }
-  if (rules.suffix !== undefined && !value.subarray(value.length - ruleBytes(rules.suffix).length).equals(ruleBytes(rules.suffix))) {
-    failed('suffix', 'do not end with the required suffix');
-  }
+  if (rules.prefix !== undefined && !startsWith(value, ruleBytes(rules.prefix))) failed('prefix', 'do not start with the prefix');
+  if (rules.suffix !== undefined && !endsWith(value, ruleBytes(rules.suffix))) failed('suffix', 'do not end with the suffix');
   if (rules.contains !== undefined && !value.includes(ruleBytes(rules.contains))) failed('contains', 'lack the required bytes');
   const allowed = asList(rules.in).map(ruleBytes);
   if (allowed.length > 0 && !allowed.some((item) => value.equals(item))) failed('in', 'are none of the allowed values');
@@ -100,7 +104,9 @@ function checkBytes(value: Buffer, rules: RuleSet): Violation[] {
 }
 
 export const bytesKind: RuleKind = {
-  keys: ['const', 'len', 'min_len', 'max_len', 'prefix', 'suffix', 'contains', 'in', 'not_in', 'ip', 'ipv4', 'ipv6', 'ignore_empty'],
+  keys: [
+    'const', 'len', 'min_len', 'max_len', 'prefix', 'suffix', 'contains', 'in', 'not_in', 'ip', 'ipv4', 'ipv6', 'ignore_empty',
+  ],
   check: (value, rules) =>
     value instanceof Uint8Array
       ? checkBytes(Buffer.from(value.buffer, value.byteOffset, value.length), rules)
