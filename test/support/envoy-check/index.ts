@@ -6,3 +6,4 @@ export { checkProtoJson, checkProtoYaml, parseProtoJson, parseProtoYaml, type Pa
 export { envoyProtos, messageType } from './load-protos.ts';
 export type { Problem, ProtoMessage } from './problem.ts';
 export { checkResourceSet, type ResourceSet } from './resource-set.ts';
+export { declaredRules, isImplementedRule } from './rule-inventory.ts';
