@@ -43,8 +43,8 @@ function plainMessage(type: protobuf.Type, input: unknown, path: string, problem
     if (value === undefined || value === null) continue;
     const field = Object.hasOwn(type.fields, name) ? type.fields[name] : undefined;
     if (!field) {
-      const message = `${typeName(type)} has no field ${name}`;
-      problems.push({ path: fieldPath(path, name), rule: 'proto.unknown_field', message });
+      const reason = `${typeName(type)} has no field ${name}`;
+      problems.push({ path: fieldPath(path, name), rule: 'proto.unknown_field', message: reason });
       continue;
     }
     const converted = plainField(field, value, fieldPath(path, name), problems);
