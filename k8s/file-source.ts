@@ -1,0 +1,252 @@
+// The model from a folder of Service and EndpointSlice manifests, so kube-xds runs with no
+// cluster at all. The folder (top level only; names starting with "." are skipped, which
+// also suits ConfigMap mounts and their ..data swaps) is rescanned in full after each
+// change, debounced, so editors that save through a temporary file and a rename are fine.
+//
+// A file that does not parse keeps its last good contents: a half-written file loses
+// nothing, and the fixed file applies on its next save. A deleted file removes its objects.
+// If the folder itself cannot be read, the last state is served until it can be again.
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { configError, describeError, KubeXdsError } from '../common/errors.ts';
+import { log } from '../common/log.ts';
+import { ChangeFeed, type ChangeListener } from './change-feed.ts';
+import { parseManifest, type ManifestObject } from './manifests.ts';
+import type { ServiceModel } from './model.ts';
+import type { ModelSource, SourceStatus } from './source.ts';
+import { ModelStore, type StoreFilter } from './store.ts';
+
+export interface FileSourceOptions extends StoreFilter {
+  /** Quiet time after a change before rescanning (default 100 ms). */
+  readonly debounceMs?: number;
+  /** Also rescan this often, for filesystems whose change events get lost (default 30 s; 0 = never). */
+  readonly resyncMs?: number;
+}
+
+const manifestName = /^[^.].*\.(ya?ml|json)$/i;
+
+interface FileState {
+  readonly text: string;
+  /** The objects of the last version of this file that parsed. */
+  readonly objects: readonly ManifestObject[];
+}
+
+export class FileSource implements ModelSource {
+  readonly #dir: string;
+  readonly #debounceMs: number;
+  readonly #resyncMs: number;
+  readonly #store: ModelStore;
+  readonly #feed = new ChangeFeed();
+  readonly #files = new Map<string, FileState>();
+  /** What the store holds, by object key, with the JSON it was given. */
+  readonly #applied = new Map<string, { readonly json: string; readonly manifest: ManifestObject }>();
+  #watcher: FSWatcher | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+  #resync: NodeJS.Timeout | undefined;
+  #scan: Promise<void> | undefined;
+  #scanAgain = false;
+  #stopping = false;
+  #synced = false;
+  #readable = false;
+  #rejected = 0;
+  #restarts = 0;
+  #lastError: string | undefined;
+
+  constructor(dir: string, options: FileSourceOptions = {}) {
+    this.#dir = dir;
+    this.#debounceMs = options.debounceMs ?? 100;
+    this.#resyncMs = options.resyncMs ?? 30_000;
+    this.#store = new ModelStore({ ...options, onBadObject: (error) => (this.#lastError = error.message) });
+  }
+
+  /** Loads the folder once; fails with KXDS_BAD_CONFIG if it is not a readable folder. */
+  async start(): Promise<void> {
+    const info = await stat(this.#dir).catch(() => undefined);
+    if (!info?.isDirectory()) throw configError(`manifest folder ${this.#dir} does not exist or is not a folder`, { dir: this.#dir });
+    this.#watch();
+    await this.#rescan();
+    if (this.#resyncMs > 0) this.#resync = setInterval(() => this.#schedule(), this.#resyncMs);
+    this.#synced = true;
+    this.#feed.open();
+    log.info('file source loaded', { dir: this.#dir, files: this.#files.size, services: this.#store.services().size });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#feed.close();
+    clearTimeout(this.#debounce);
+    clearInterval(this.#resync);
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    await this.#scan;
+  }
+
+  services(): ReadonlyMap<string, ServiceModel> {
+    return this.#store.services();
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.#feed.subscribe(listener);
+  }
+
+  /** badObjects also counts files that failed to parse. restarts counts re-established folder watches. */
+  status(): SourceStatus {
+    return {
+      synced: this.#synced,
+      connected: this.#readable,
+      badObjects: this.#store.badObjects + this.#rejected,
+      restarts: this.#restarts,
+      ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
+    };
+  }
+
+  #watch(): void {
+    try {
+      const watcher = watch(this.#dir, () => this.#schedule());
+      watcher.on('error', (error) => {
+        log.warn('lost the watch on the manifest folder', { dir: this.#dir, error: describeError(error) });
+        this.#unwatch();
+        this.#schedule();
+      });
+      this.#watcher = watcher;
+    } catch (error) {
+      // The folder is gone; the next successful scan watches it again.
+      this.#lastError = describeError(error);
+    }
+  }
+
+  #unwatch(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
+  #schedule(): void {
+    if (this.#stopping) return;
+    clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => {
+      this.#rescan().catch((error: unknown) => log.error('rescanning the manifest folder failed', { dir: this.#dir, error: describeError(error) }));
+    }, this.#debounceMs);
+  }
+
+  /** One scan at a time; a request during a scan runs one more afterwards. */
+  async #rescan(): Promise<void> {
+    if (this.#scan !== undefined) {
+      this.#scanAgain = true;
+      return this.#scan;
+    }
+    this.#scan = (async () => {
+      do {
+        this.#scanAgain = false;
+        await this.#scanOnce();
+      } while (this.#scanAgain && !this.#stopping);
+    })();
+    try {
+      await this.#scan;
+    } finally {
+      this.#scan = undefined;
+    }
+  }
+
+  async #scanOnce(): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(this.#dir)).filter((name) => manifestName.test(name)).sort();
+    } catch (error) {
+      this.#folderUnreadable(error);
+      return;
+    }
+    if (!this.#readable && this.#synced) log.info('the manifest folder is readable again', { dir: this.#dir });
+    this.#readable = true;
+    if (this.#watcher === undefined && !this.#stopping) {
+      this.#watch();
+      if (this.#synced) this.#restarts++;
+    }
+
+    let changed = false;
+    const present = new Set<string>();
+    for (const name of names) {
+      const text = await this.#read(name);
+      if (text === undefined) continue;
+      present.add(name);
+      const previous = this.#files.get(name);
+      if (previous?.text === text) continue;
+      changed = true;
+      this.#files.set(name, { text, objects: this.#parse(name, text, previous) });
+    }
+    for (const name of this.#files.keys()) {
+      if (!present.has(name)) {
+        this.#files.delete(name);
+        changed = true;
+      }
+    }
+    if (changed && !this.#stopping) this.#reconcile();
+  }
+
+  /** The file's text; undefined if it vanished or is a folder. Other failures keep its last contents. */
+  async #read(name: string): Promise<string | undefined> {
+    try {
+      return await readFile(join(this.#dir, name), 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EISDIR') return undefined;
+      this.#lastError = describeError(error);
+      log.warn('cannot read a manifest file; keeping its last contents', { file: name, error: this.#lastError });
+      return this.#files.get(name)?.text;
+    }
+  }
+
+  #parse(name: string, text: string, previous: FileState | undefined): readonly ManifestObject[] {
+    try {
+      const { objects, rejected } = parseManifest(text, name);
+      for (const error of rejected) this.#reject(error, 'skipping an object in a manifest file');
+      return objects;
+    } catch (error) {
+      if (!(error instanceof KubeXdsError)) throw error;
+      this.#reject(error, 'a manifest file does not parse; keeping its last good contents');
+      return previous?.objects ?? [];
+    }
+  }
+
+  #reject(error: KubeXdsError, message: string): void {
+    this.#rejected++;
+    this.#lastError = error.message;
+    log.warn(message, { code: error.code, error: error.message, ...error.details });
+  }
+
+  /** Brings the store in line with the objects of every file. */
+  #reconcile(): void {
+    const desired = new Map<string, ManifestObject>();
+    for (const [name, file] of this.#files) {
+      for (const manifest of file.objects) {
+        if (desired.has(manifest.key)) log.warn('an object is defined twice; the later file wins', { object: manifest.key, file: name });
+        desired.set(manifest.key, manifest);
+      }
+    }
+    const changed = new Set<string>();
+    const record = (keys: ReadonlySet<string>) => keys.forEach((key) => changed.add(key));
+    for (const [key, { manifest }] of this.#applied) {
+      if (desired.has(key)) continue;
+      this.#applied.delete(key);
+      record(manifest.kind === 'Service' ? this.#store.deleteService(manifest.object) : this.#store.deleteSlice(manifest.object));
+    }
+    for (const [key, manifest] of desired) {
+      const json = JSON.stringify(manifest.object);
+      if (this.#applied.get(key)?.json === json) continue;
+      this.#applied.set(key, { json, manifest });
+      record(manifest.kind === 'Service' ? this.#store.applyService(manifest.object) : this.#store.applySlice(manifest.object));
+    }
+    this.#feed.add(changed);
+  }
+
+  #folderUnreadable(error: unknown): void {
+    const message = describeError(error);
+    if (this.#readable || this.#lastError !== message) {
+      log.warn('cannot read the manifest folder; serving the last state', { dir: this.#dir, error: message });
+    }
+    this.#readable = false;
+    this.#lastError = message;
+    // The watch may be on a folder that no longer exists; watch again once it is back.
+    this.#unwatch();
+  }
+}
