@@ -121,7 +121,10 @@ export class ResilientInformer {
   }
 
   async #listOnce(): Promise<KubernetesListObject<KubernetesObject>> {
-    const list = await this.#list(abortAfter(this.#options.listTimeoutMs));
+    const timeoutMs = this.#options.listTimeoutMs;
+    const list = await this.#list(abortAfter(timeoutMs)).catch((error: unknown) => {
+      throw error instanceof Error && error.name === 'TimeoutError' ? new Error(`list: no answer within ${timeoutMs} ms`) : error;
+    });
     // client-node would go on to watch even after stop(): park its loop instead.
     if (this.#stopping) return never;
     // The informer applies the items synchronously once this promise settles; setImmediate

@@ -162,6 +162,18 @@ test('5xx answers to watches and lists: retried with backoff until they stop', a
   });
 });
 
+test('a server that accepts a list and never answers: the list times out and is retried', async () => {
+  await withKube(seedWeb, { listTimeoutMs: 100 }, async (h) => {
+    h.fake.stallRequests();
+    h.fake.expireWatches();
+    await waitFor('timed-out lists', () => h.source.status().restarts >= 2);
+    assert.is(h.source.status().lastError, 'list: no answer within 100 ms');
+    h.fake.stopStalling();
+    await waitFor('connected again', () => h.source.status().connected);
+    await stillFollows(h, '10.0.0.14');
+  });
+});
+
 test('the API server down for a while: last state served, then changes made meanwhile arrive (history kept)', async () => {
   await withKube(seedWeb, {}, async (h) => {
     await h.fake.goDown();

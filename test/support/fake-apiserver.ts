@@ -58,6 +58,7 @@ export class FakeApiServer {
   readonly #watchers = new Set<Watcher>();
   readonly #sockets = new Set<Socket>();
   #failures = { remaining: 0, status: 503 };
+  #stalling = false;
   #port = 0;
   /** Every list and watch request, oldest first. */
   readonly requests: RequestRecord[] = [];
@@ -165,6 +166,15 @@ export class FakeApiServer {
     this.#failures = { remaining: 0, status: 503 };
   }
 
+  /** Accepts new requests and never answers them, like an overloaded or partitioned server. */
+  stallRequests(): void {
+    this.#stalling = true;
+  }
+
+  stopStalling(): void {
+    this.#stalling = false;
+  }
+
   /** Forgets history: a later watch from an older resourceVersion gets 410 Gone. */
   compact(): void {
     this.#compactedRv = this.#rv;
@@ -219,6 +229,7 @@ export class FakeApiServer {
 
   #handle(request: IncomingMessage, response: ServerResponse): void {
     const url = new URL(request.url ?? '/', 'http://fake');
+    if (this.#stalling) return;
     if (this.#failures.remaining > 0) {
       this.#failures.remaining--;
       const { status } = this.#failures;
