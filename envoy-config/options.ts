@@ -31,8 +31,9 @@ export const defaultEnvoyConfigOptions: EnvoyConfigOptions = Object.freeze({
   accessLog: false,
 });
 
-/** The defaults with `overrides` applied, frozen. */
+/** The defaults with `overrides` applied (undefined ones ignored), frozen. */
 export function envoyConfigOptions(overrides: Partial<EnvoyConfigOptions> = {}): EnvoyConfigOptions {
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   const gatewayPorts = Object.freeze([...(overrides.gatewayPorts ?? defaultEnvoyConfigOptions.gatewayPorts)]);
-  return Object.freeze({ ...defaultEnvoyConfigOptions, ...overrides, gatewayPorts });
+  return Object.freeze({ ...defaultEnvoyConfigOptions, ...given, gatewayPorts });
 }
