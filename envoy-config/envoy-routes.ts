@@ -1,11 +1,11 @@
 // RouteConfigurations for Envoy (gateway and sidecar): a virtual host per Service port,
 // matched by `:authority`, routing to that port's cluster.
-import { envoy } from '../generated/envoy.js';
+import type { envoy } from '../generated/envoy.js';
+import { byKey } from './collections.ts';
 import { durationFromMs } from './duration.ts';
 import { clusterName, envoyDomainCandidates } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';
 import { speaksGrpc, type ServicePort } from './ports.ts';
-import { byKey } from './collections.ts';
 
 type RouteConfiguration = envoy.config.route.v3.IRouteConfiguration;
 type VirtualHost = envoy.config.route.v3.IVirtualHost;
