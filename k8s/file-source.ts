@@ -160,7 +160,7 @@ export class FileSource implements ModelSource {
     this.#readable = true;
     if (this.#watcher === undefined && !this.#stopping) {
       this.#watch();
-      if (this.#synced) this.#restarts++;
+      if (this.#watcher !== undefined && this.#synced) this.#restarts++;
     }
 
     let changed = false;

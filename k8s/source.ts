@@ -18,11 +18,13 @@ export interface ModelSource {
   /** Resolves once the initial state is complete (the first full list of both kinds). */
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** The current model, keyed by `namespace/name`. */
+  /** The current model, keyed by `namespace/name`: a live read-only view, updated in place. */
   services(): ReadonlyMap<string, ServiceModel>;
   /**
    * Called after the initial sync whenever Services change, with the keys whose model
    * changed (added, updated or removed: a key missing from services() was removed).
+   * Changes applied together (a relist, a chunk of watch events, a folder rescan) arrive
+   * as one call; a rebuild that leaves a model equal reports nothing.
    */
   onChange(listener: (changed: ReadonlySet<string>) => void): void;
   status(): SourceStatus;
