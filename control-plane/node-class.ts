@@ -1,10 +1,8 @@
 // A stream's class is decided once, from the node of its first request.
 import { badRequest } from '../common/errors.ts';
+import { roleMetadataKey } from '../envoy-config/bootstrap-envoy.ts';
 import type { envoy } from '../generated/envoy.js';
 import { NodeClass } from './types.ts';
-
-/** The node metadata key our Envoy bootstraps write. */
-export const roleMetadataKey = 'kube-xds.io/role';
 
 /**
  * An explicit role wins. Without one, Envoy is a gateway (it cannot use the api_listeners

@@ -24,11 +24,18 @@ export class Snapshot {
   }
 
   static fromMessages(messages: SnapshotMessages): Snapshot {
-    const byType = new Map<TypeUrl, ResourceMap>();
+    const resources = new Map<TypeUrl, Resource[]>();
     for (const type of pushOrder) {
       const list = (messages[type] ?? []) as readonly MessageOf[TypeUrl][];
-      byType.set(type, toResourceMap(list.map((message) => encodeResource(type, message))));
+      resources.set(type, list.map((message) => encodeResource(type, message)));
     }
+    return Snapshot.fromResources(resources);
+  }
+
+  /** Throws when two resources of one type share a name. */
+  static fromResources(resources: ReadonlyMap<TypeUrl, readonly Resource[]>): Snapshot {
+    const byType = new Map<TypeUrl, ResourceMap>();
+    for (const type of pushOrder) byType.set(type, toResourceMap(resources.get(type) ?? []));
     return new Snapshot(byType);
   }
 
@@ -65,7 +72,7 @@ export function versionOf(resources: Iterable<Resource>): string {
   return hash.digest('base64url').slice(0, 16);
 }
 
-function toResourceMap(resources: Resource[]): ResourceMap {
+function toResourceMap(resources: readonly Resource[]): ResourceMap {
   const map = new Map<string, Resource>();
   for (const resource of resources) {
     if (map.has(resource.name)) throw new Error(`duplicate ${resource.type} resource "${resource.name}"`);

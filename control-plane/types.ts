@@ -1,3 +1,5 @@
+import type { ClientClass } from '../envoy-config/resource-set.ts';
+
 // Resource types served over ADS, in the order pushes go out (make before break:
 // clusters and their endpoints exist before listeners and routes point at them).
 
@@ -30,7 +32,6 @@ export const typeShortName: Record<TypeUrl, string> = {
   [TypeUrl.Route]: 'RDS',
 };
 
-/** Each class of client gets its own snapshot. */
-export const NodeClass = { Proxyless: 'proxyless', Gateway: 'gateway', Sidecar: 'sidecar' } as const;
-export type NodeClass = (typeof NodeClass)[keyof typeof NodeClass];
-export const nodeClasses: readonly NodeClass[] = [NodeClass.Proxyless, NodeClass.Gateway, NodeClass.Sidecar];
+/** Each class of client gets its own snapshot (the builders' client classes). */
+export type NodeClass = ClientClass;
+export const NodeClass = { Proxyless: 'proxyless', Gateway: 'gateway', Sidecar: 'sidecar' } as const satisfies Record<string, ClientClass>;
