@@ -1,0 +1,71 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { envName, parseAddress, parseDurationMs, parseFlags, type FlagSpec } from '../../bin/flags.ts';
+import { serveConfig, serveFlags } from '../../bin/serve.ts';
+
+const specs: FlagSpec[] = [
+  { name: 'xds-address', value: 'HOST:PORT', default: '0.0.0.0:18000', help: '' },
+  { name: 'namespace', value: 'NS', repeatable: true, help: '' },
+  { name: 'verbose', help: '' },
+];
+
+test('flags take --name value and --name=value; repeatable ones collect', () => {
+  const flags = parseFlags(specs, ['--xds-address=1.2.3.4:5', '--namespace', 'a', '--namespace=b', '--verbose'], {});
+  assert.equal(flags.get('xds-address'), ['1.2.3.4:5']);
+  assert.equal(flags.get('namespace'), ['a', 'b']);
+  assert.equal(flags.get('verbose'), ['true']);
+});
+
+test('environment variables fill in flags not given; lists are comma-separated; flags win', () => {
+  const env = { KUBE_XDS_NAMESPACE: 'a, b,,c', KUBE_XDS_XDS_ADDRESS: '9.9.9.9:1' };
+  const fromEnv = parseFlags(specs, [], env);
+  assert.equal(fromEnv.get('namespace'), ['a', 'b', 'c']);
+  assert.equal(fromEnv.get('xds-address'), ['9.9.9.9:1']);
+  assert.equal(parseFlags(specs, ['--xds-address', '1.1.1.1:2'], env).get('xds-address'), ['1.1.1.1:2']);
+  assert.equal(parseFlags(specs, [], {}).get('xds-address'), ['0.0.0.0:18000']);
+  assert.is(envName('admin-address'), 'KUBE_XDS_ADMIN_ADDRESS');
+});
+
+test('mistakes are refused with the flag named', () => {
+  assert.throws(() => parseFlags(specs, ['--nope'], {}), /unknown flag --nope/);
+  assert.throws(() => parseFlags(specs, ['--xds-address'], {}), /--xds-address needs a value/);
+  assert.throws(() => parseFlags(specs, ['--xds-address', 'a:1', '--xds-address', 'b:2'], {}), /only once/);
+  assert.throws(() => parseFlags(specs, ['stray'], {}), /unexpected argument "stray"/);
+});
+
+test('addresses and durations are validated', () => {
+  assert.equal(parseAddress('x', '[::]:18000'), { host: '[::]', port: 18000 });
+  assert.equal(parseAddress('x', 'kube-xds.kube-xds.svc:18000'), { host: 'kube-xds.kube-xds.svc', port: 18000 });
+  assert.throws(() => parseAddress('x', 'nohost'), /--x must be HOST:PORT/);
+  assert.throws(() => parseAddress('x', 'h:70000'), /HOST:PORT/);
+  assert.is(parseDurationMs('d', '20ms'), 20);
+  assert.is(parseDurationMs('d', '1.5s'), 1500);
+  assert.is(parseDurationMs('d', '30m'), 1_800_000);
+  assert.is(parseDurationMs('d', '7'), 7);
+  assert.throws(() => parseDurationMs('d', '5 minutes'), /--d must be a duration/);
+});
+
+test('serve config: defaults, file source, filters, and clear errors', () => {
+  const defaults = serveConfig(parseFlags(serveFlags, [], {}));
+  assert.equal(defaults.xds, { host: '0.0.0.0', port: 18000 });
+  assert.equal(defaults.source, { kind: 'kubernetes', kubeconfig: undefined });
+  assert.is(defaults.coalesceWindowMs, 10);
+  assert.is(defaults.coalesceMaxDelayMs, 100);
+  assert.ok(Object.isFrozen(defaults));
+
+  const custom = serveConfig(parseFlags(serveFlags, ['--source', 'file:/tmp/x', '--namespace', 'a', '--selector', 'app=web,tier!=db', '--gateway-port', '80', '--gateway-port', '443'], {}));
+  assert.equal(custom.source, { kind: 'file', dir: '/tmp/x' });
+  assert.equal(custom.namespaces, ['a']);
+  assert.equal(custom.envoy.gatewayPorts, [80, 443]);
+  assert.ok(custom.selector);
+
+  const bad = (argv: string[], pattern: RegExp) => assert.throws(() => serveConfig(parseFlags(serveFlags, argv, {})), pattern);
+  bad(['--source', 'etcd'], /--source must be "kubernetes" or file:DIR/);
+  bad(['--namespace', 'Bad_NS'], /not a valid namespace name/);
+  bad(['--selector', 'a in (b'], /--selector/);
+  bad(['--log-level', 'loud'], /--log-level must be one of/);
+  bad(['--gateway-port', '0'], /--gateway-port must be a port/);
+  bad(['--coalesce-window', '200ms'], /--coalesce-max-delay must not be shorter/);
+});
+
+test.run();
