@@ -4,11 +4,15 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-let threshold = rank.info;
+let level: LogLevel = 'info';
 let sink: (line: string) => void = (line) => process.stderr.write(line + '\n');
 
-export function setLogLevel(level: LogLevel): void {
-  threshold = rank[level];
+export function setLogLevel(next: LogLevel): void {
+  level = next;
+}
+
+export function logLevel(): LogLevel {
+  return level;
 }
 
 /** Redirects log lines (tests capture them; the demo keeps its own output clean). */
@@ -16,9 +20,9 @@ export function setLogSink(write: (line: string) => void): void {
   sink = write;
 }
 
-function emit(level: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>): void {
-  if (rank[level] < threshold) return;
-  sink(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+function emit(severity: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>): void {
+  if (rank[severity] < rank[level]) return;
+  sink(JSON.stringify({ time: new Date().toISOString(), level: severity, msg, ...fields }));
 }
 
 export const log = {

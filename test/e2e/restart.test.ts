@@ -39,6 +39,9 @@ test('a killed and restarted control plane costs no call, and later changes stil
     cluster.setPods(['ready', 'ready', 'ready', 'ready', 'ready']);
     await waitFor('calls to reach the two new pods', () => ['pod-4', 'pod-5'].every((n) => running.recent.includes(n)), { timeoutMs: 30_000 });
 
+    // The client goes first: with no control plane, grpc-js-xds keeps a retry timer alive.
+    await running.stop();
+    client.close();
     const stopped = exited(child);
     child.kill('SIGTERM');
     assert.equal(await stopped, { code: 0, signal: null }, 'SIGTERM stops the control plane cleanly');

@@ -1,5 +1,5 @@
 // Captures kube-xds log lines during a test (and keeps them off the test output).
-import { setLogSink } from '../../common/log.ts';
+import { logLevel, setLogLevel, setLogSink } from '../../common/log.ts';
 
 export interface CapturedLog {
   readonly lines: Record<string, unknown>[];
@@ -8,6 +8,14 @@ export interface CapturedLog {
 
 export function captureLog(): CapturedLog {
   const lines: Record<string, unknown>[] = [];
+  const previousLevel = logLevel();
+  setLogLevel('debug');
   setLogSink((line) => lines.push(JSON.parse(line) as Record<string, unknown>));
-  return { lines, restore: () => setLogSink((line) => process.stderr.write(line + '\n')) };
+  return {
+    lines,
+    restore: () => {
+      setLogLevel(previousLevel);
+      setLogSink((line) => process.stderr.write(line + '\n'));
+    },
+  };
 }
