@@ -46,6 +46,7 @@ export class RawAdsClient {
   readonly #lastNonce = new Map<string, string>();
   readonly #lastVersion = new Map<string, string>();
   #node?: envoy.config.core.v3.INode | null;
+  #closed = false;
   readonly ended: Promise<grpc.StatusObject>;
 
   constructor(address: string, node: envoy.config.core.v3.INode | null = grpcNode()) {
@@ -101,6 +102,7 @@ export class RawAdsClient {
   async next(timeoutMs = 10_000): Promise<Response> {
     const deadline = Date.now() + timeoutMs;
     while (this.#queue.length === 0) {
+      if (this.#closed) throw new Error('the client is closed');
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('timed out waiting for a DiscoveryResponse');
       await new Promise<void>((resolve) => {
@@ -140,6 +142,8 @@ export class RawAdsClient {
   }
 
   close(): void {
+    this.#closed = true;
+    this.#waiters.splice(0).forEach((wake) => wake());
     this.#call.cancel();
     this.#client.close();
   }
