@@ -38,6 +38,9 @@ test('a bad flag or environment variable exits 2 with a clear message', async ()
   const badEnv = await cli(['serve'], { KUBE_XDS_XDS_ADDRESS: 'localhost' });
   assert.is(badEnv.code, 2);
   assert.match(badEnv.stderr, '--xds-address must be HOST:PORT');
+  const noFolder = await cli(['serve', '--source', 'file:/nonexistent/kube-xds', '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0']);
+  assert.is(noFolder.code, 1);
+  assert.match(noFolder.stderr, 'initial sync failed');
   const noCommand = await cli(['launch']);
   assert.is(noCommand.code, 2);
   assert.match(noCommand.stderr, 'unknown command "launch"');

@@ -1,22 +1,22 @@
 // The kube-xds command line as the manifests may use it: subcommands, their flags (all take
 // a value) and the environment variables `serve` reads. Manifests naming anything else would
 // make the control plane exit at start-up, which only a cluster would show.
+import { bootstrapFlags } from '../../bin/bootstrap-command.ts';
+import { envName, parseFlags, type FlagSpec } from '../../bin/flags.ts';
+import { serveFlags } from '../../bin/serve.ts';
 import type { Container } from './render.ts';
 
-export const subcommandFlags: Record<string, readonly string[]> = {
-  serve: ['--xds-address', '--admin-address', '--kubeconfig', '--namespace', '--selector', '--source'],
-  'bootstrap grpc': ['--xds-address', '--node-id'],
-  'bootstrap envoy': ['--role', '--xds-address', '--node-id', '--admin-port'],
+const specs: Record<string, readonly FlagSpec[]> = {
+  serve: serveFlags,
+  'bootstrap grpc': bootstrapFlags.grpc,
+  'bootstrap envoy': bootstrapFlags.envoy,
 };
 
-export const serveEnv = [
-  'KUBE_XDS_XDS_ADDRESS',
-  'KUBE_XDS_ADMIN_ADDRESS',
-  'KUBE_XDS_NAMESPACE',
-  'KUBE_XDS_SELECTOR',
-  'KUBE_XDS_SOURCE',
-  'KUBE_XDS_KUBECONFIG',
-] as const;
+export const subcommandFlags: Record<string, readonly string[]> = Object.fromEntries(
+  Object.entries(specs).map(([subcommand, flags]) => [subcommand, flags.map((flag) => `--${flag.name}`)]),
+);
+
+export const serveEnv: readonly string[] = serveFlags.map((flag) => envName(flag.name));
 
 /** The image's CMD when a manifest gives no args. */
 const defaultArgs = ['serve'];
@@ -50,6 +50,8 @@ export function invocation(container: Container): Invocation | undefined {
     if (value === undefined || value.startsWith('--')) throw new Error(`container ${container.name}: ${flag} needs a value`);
     flags.set(flag, [...(flags.get(flag) ?? []), value]);
   }
+  // The CLI's own parser has the last word on what it accepts.
+  parseFlags(specs[subcommand]!, rest, {});
   return { subcommand, flags };
 }
 

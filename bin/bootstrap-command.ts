@@ -1,0 +1,55 @@
+// `kube-xds bootstrap grpc|envoy`: the files that point clients at the control plane.
+import { hostname } from 'node:os';
+import { configError } from '../common/errors.ts';
+import { envoyBootstrapYaml, type EnvoyRole } from '../envoy-config/bootstrap-envoy.ts';
+import { grpcBootstrap } from '../envoy-config/bootstrap-grpc.ts';
+import { parseAddress, parseFlags, parsePort, single, type FlagSpec, type FlagValues } from './flags.ts';
+
+export const bootstrapFlags: Readonly<Record<'grpc' | 'envoy', readonly FlagSpec[]>> = {
+  grpc: [
+    { name: 'xds-address', value: 'HOST:PORT', help: 'the control plane address clients dial (required)' },
+    { name: 'node-id', value: 'ID', help: 'node id the client reports (default: this host name)' },
+    { name: 'zone', value: 'ZONE', help: "the client's zone, for locality-aware balancing" },
+  ],
+  envoy: [
+    { name: 'role', value: 'gateway|sidecar', help: 'which configuration this Envoy gets (required)' },
+    { name: 'xds-address', value: 'HOST:PORT', help: 'the control plane address Envoy dials (required)' },
+    { name: 'node-id', value: 'ID', help: 'node id Envoy reports (default: this host name)' },
+    { name: 'node-cluster', value: 'NAME', default: 'kube-xds', help: 'node cluster Envoy reports' },
+    { name: 'admin-port', value: 'PORT', default: '9901', help: "Envoy's admin port" },
+  ],
+};
+
+/** The bootstrap file for `argv` = [kind, ...flags]. */
+export function bootstrapText(argv: readonly string[], env: NodeJS.ProcessEnv): string {
+  const [kind, ...rest] = argv;
+  if (kind === 'grpc') {
+    const flags = parseFlags(bootstrapFlags.grpc, rest, env);
+    const serverUri = required(flags, 'xds-address');
+    parseAddress('xds-address', serverUri);
+    const zone = single(flags, 'zone');
+    const document = grpcBootstrap({ serverUri, nodeId: single(flags, 'node-id') ?? hostname(), ...(zone ? { zone } : {}) });
+    return JSON.stringify(document, null, 2) + '\n';
+  }
+  if (kind === 'envoy') {
+    const flags = parseFlags(bootstrapFlags.envoy, rest, env);
+    const role = required(flags, 'role');
+    if (role !== 'gateway' && role !== 'sidecar') throw configError(`--role must be gateway or sidecar, got "${role}"`);
+    const { host, port } = parseAddress('xds-address', required(flags, 'xds-address'));
+    return envoyBootstrapYaml({
+      role: role as EnvoyRole,
+      nodeId: single(flags, 'node-id') ?? hostname(),
+      nodeCluster: single(flags, 'node-cluster')!,
+      xdsHost: host.replace(/^\[(.*)\]$/, '$1'),
+      xdsPort: port,
+      adminPort: parsePort('admin-port', single(flags, 'admin-port')!),
+    });
+  }
+  throw configError('bootstrap needs a kind: "grpc" or "envoy"');
+}
+
+function required(flags: FlagValues, name: string): string {
+  const value = single(flags, name);
+  if (value === undefined) throw configError(`--${name} is required`);
+  return value;
+}
