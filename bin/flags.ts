@@ -55,7 +55,7 @@ export function flagHelp(specs: readonly FlagSpec[]): string {
     const notes = [spec.repeatable ? 'repeatable' : '', spec.default !== undefined ? `default ${spec.default}` : '', `env ${envName(spec.name)}`]
       .filter(Boolean)
       .join('; ');
-    return `${left.padEnd(34)} ${spec.help} (${notes})`;
+    return `${left.padEnd(38)} ${spec.help} (${notes})`;
   });
   return rows.join('\n');
 }

@@ -9,7 +9,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startEchoBackend, type EchoBackend } from '../../bin/demo/echo.ts';
 import { TypeUrl } from '../../control-plane/types.ts';
-import { buildResourceSet, envoyConfigOptions, grpcBootstrap } from '../../envoy-config/index.ts';
+import { bootstrapText } from '../../bin/bootstrap-command.ts';
+import { buildResourceSet, envoyConfigOptions } from '../../envoy-config/index.ts';
+
+/** Exactly what `kube-xds bootstrap grpc` prints for these flags. */
+function cliBootstrap(serverUri: string, nodeId: string, zone?: string) {
+  return JSON.parse(bootstrapText(['grpc', '--xds-address', serverUri, '--node-id', nodeId, ...(zone ? ['--zone', zone] : [])], {}));
+}
 import type { ServiceModel } from '../../k8s/model.ts';
 import { AdsFixture } from '../support/ads-fixture.ts';
 import { waitFor } from '../support/wait.ts';
@@ -111,7 +117,7 @@ function runCcoreClient(target: string, bootstrapPath: string, calls: number): P
 // grpc-js cannot dial the port-name aliases (`S.N:grpc`): it opens its HTTP/2 session with
 // `http://<target>`, and a non-numeric port is an invalid URL. C-core dials them.
 clients('grpc-js-xds takes the bootstrap and the resources, and balances over healthy endpoints', async (context) => {
-  const bootstrap = grpcBootstrap({ serverUri: context.ads.address, nodeId: 'grpc-js-client', zone: 'zone-a' });
+  const bootstrap = cliBootstrap(context.ads.address, 'grpc-js-client', 'zone-a');
   const client = xdsEchoClient('echo.demo:50051', bootstrap);
   try {
     const { byBackend, failures } = await tally(client, 60);
@@ -124,12 +130,12 @@ clients('grpc-js-xds takes the bootstrap and the resources, and balances over he
 });
 
 clients('grpc-js-xds refuses a bootstrap without node.locality at channel creation', () => {
-  const { node, ...rest } = grpcBootstrap({ serverUri: '127.0.0.1:1', nodeId: 'broken' });
+  const { node, ...rest } = cliBootstrap('127.0.0.1:1', 'broken');
   assert.throws(() => xdsEchoClient('echo.demo:grpc', { ...rest, node: { id: node.id } }), /locality field missing/);
 });
 
 clients('C-core takes the bootstrap and the resources, and balances over healthy endpoints, by number and by port name', async (context) => {
-  const bootstrap = grpcBootstrap({ serverUri: context.ads.address, nodeId: 'ccore-client', zone: 'zone-b' });
+  const bootstrap = cliBootstrap(context.ads.address, 'ccore-client', 'zone-b');
   const bootstrapPath = writeBootstrap(context.dir, 'ccore', bootstrap);
   for (const target of ['echo.demo.svc.cluster.local:50051', 'echo.demo:grpc']) {
     const result = await runCcoreClient(target, bootstrapPath, 60);
@@ -139,7 +145,7 @@ clients('C-core takes the bootstrap and the resources, and balances over healthy
 });
 
 clients('C-core fails a broken bootstrap with a bootstrap error, and ours with none', async (context) => {
-  const good = grpcBootstrap({ serverUri: '127.0.0.1:1', nodeId: 'ccore-unreachable' });
+  const good = cliBootstrap('127.0.0.1:1', 'ccore-unreachable');
   const broken = { ...good, xds_servers: [{ ...good.xds_servers[0], channel_creds: [{ type: 'tls' }] }] };
   const [withGood, withBroken] = await Promise.all([
     runCcoreClient('echo.demo:50051', writeBootstrap(context.dir, 'good', good), 1),
