@@ -2,6 +2,7 @@
 // `readEndpointSlice` check one untrusted object and keep only what the model needs (they
 // throw KXDS_BAD_OBJECT naming the field); `buildServiceModel` merges a Service with its
 // slices and cannot fail.
+import { byKey, compareText } from '../common/compare.ts';
 import { ObjectReader, type Fields } from './fields.ts';
 import { canonicalIp, compareIps, type IpFamily } from './ip.ts';
 import type { EndpointHealth, EndpointModel, ServiceModel, ServicePortModel } from './model.ts';
@@ -164,7 +165,7 @@ function readEndpoint(reader: ObjectReader, value: unknown, field: string, famil
 export function buildServiceModel(service: ServiceRecord, slices: Iterable<SliceRecord>): ServiceModel {
   const usable = service.externalName
     ? []
-    : [...slices].filter((slice) => slice.addressType === service.ipFamily).sort((a, b) => compareText(a.name, b.name));
+    : [...slices].filter((slice) => slice.addressType === service.ipFamily).sort(byKey((slice) => slice.name));
   const ports = service.ports
     .map((port) => freezePort(port, endpointsFor(port.name, usable, service.publishNotReadyAddresses)))
     .sort((a, b) => a.port - b.port || compareText(a.name, b.name));
@@ -173,7 +174,7 @@ export function buildServiceModel(service: ServiceRecord, slices: Iterable<Slice
     name: service.name,
     ports: Object.freeze(ports),
     ipFamily: service.ipFamily,
-    annotations: Object.freeze(Object.fromEntries(Object.entries(service.annotations).sort(([a], [b]) => compareText(a, b)))),
+    annotations: Object.freeze(Object.fromEntries(Object.entries(service.annotations).sort(byKey(([key]) => key)))),
   });
 }
 
@@ -223,8 +224,4 @@ function healthOf(endpoint: SliceEndpointRecord, allReady: boolean): EndpointHea
   if (allReady || endpoint.ready) return 'HEALTHY';
   if (endpoint.serving && endpoint.terminating) return 'DRAINING';
   return undefined;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
