@@ -20,6 +20,11 @@ export function setLogSink(write: (line: string) => void): void {
   sink = write;
 }
 
+/** The current sink, so a temporary redirect can put it back. */
+export function logSink(): (line: string) => void {
+  return sink;
+}
+
 function emit(severity: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>): void {
   if (rank[severity] < rank[level]) return;
   sink(JSON.stringify({ time: new Date().toISOString(), level: severity, msg, ...fields }));

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ChangeFeed } from '../../k8s/change-feed.ts';
-import { captureLog } from './capture-log.ts';
+import { captureLog } from '../support/capture-log.ts';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -8,7 +8,7 @@ import { ErrorCode, KubeXdsError } from '../../common/errors.ts';
 import { FileSource, type FileSourceOptions } from '../../k8s/file-source.ts';
 import { parseSelector } from '../../k8s/selector.ts';
 import { waitFor } from '../support/wait.ts';
-import { captureLog, type CapturedLog } from './capture-log.ts';
+import { captureLog, type CapturedLog } from '../support/capture-log.ts';
 import { endpoint, service, slice, type Json } from './fixtures.ts';
 
 interface Harness {

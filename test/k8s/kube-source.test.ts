@@ -11,7 +11,7 @@ import { loadKubeConfig } from '../../k8s/kubeconfig.ts';
 import { parseSelector } from '../../k8s/selector.ts';
 import { FakeApiServer } from '../support/fake-apiserver.ts';
 import { sleep, waitFor } from '../support/wait.ts';
-import { captureLog, type CapturedLog } from './capture-log.ts';
+import { captureLog, type CapturedLog } from '../support/capture-log.ts';
 import { endpoint, service, slice, type Json } from './fixtures.ts';
 
 interface Harness {

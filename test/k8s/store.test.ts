@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseSelector } from '../../k8s/selector.ts';
 import { ModelStore } from '../../k8s/store.ts';
-import { captureLog } from './capture-log.ts';
+import { captureLog } from '../support/capture-log.ts';
 import { endpoint, service, slice } from './fixtures.ts';
 
 const keys = (set: ReadonlySet<string>) => [...set].sort();
