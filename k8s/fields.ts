@@ -67,9 +67,9 @@ export class ObjectReader {
     return this.fail(field, `must be one of ${allowed.join(', ')}`, value);
   }
 
-  /** Labels and annotations: string values only. */
-  stringMap(value: unknown, field: string): Readonly<Record<string, string>> {
-    const entries = Object.entries(this.optionalRecord(value, field) ?? {});
+  /** Labels and annotations: string values only. With `keep`, other keys are dropped unchecked. */
+  stringMap(value: unknown, field: string, keep: (key: string) => boolean = () => true): Readonly<Record<string, string>> {
+    const entries = Object.entries(this.optionalRecord(value, field) ?? {}).filter(([key]) => keep(key));
     for (const [key, text] of entries) {
       if (typeof text !== 'string') this.fail(`${field}[${JSON.stringify(key)}]`, 'must be a string', text);
     }

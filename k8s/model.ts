@@ -35,7 +35,10 @@ export interface ServiceModel {
   readonly ports: readonly ServicePortModel[];
   /** The address family used for endpoints (spec.ipFamilies[0], default IPv4). */
   readonly ipFamily: 'IPv4' | 'IPv6';
-  /** The Service's annotations, kept for traffic policy. */
+  /**
+   * The Service's annotations whose key starts with `kube-xds.io/` (for traffic policy),
+   * sorted by key. Others are dropped: they would only make unrelated edits change the model.
+   */
   readonly annotations: Readonly<Record<string, string>>;
 }
 

@@ -10,6 +10,13 @@ import type { EndpointHealth, EndpointModel, ServiceModel, ServicePortModel } fr
 /** The label that ties an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
+/**
+ * Service annotations under this prefix are kept for traffic policy; all others (such as
+ * kubectl's last-applied-configuration) are dropped, so they cost nothing and a change to
+ * them changes no model.
+ */
+export const ANNOTATION_PREFIX = 'kube-xds.io/';
+
 export interface ObjectRef {
   readonly namespace: string;
   readonly name: string;
@@ -17,6 +24,7 @@ export interface ObjectRef {
 
 export interface ServiceRecord extends ObjectRef {
   readonly labels: Readonly<Record<string, string>>;
+  /** Only those under ANNOTATION_PREFIX. */
   readonly annotations: Readonly<Record<string, string>>;
   /** ExternalName Services are resolved by DNS and never have endpoints. */
   readonly externalName: boolean;
@@ -72,13 +80,14 @@ function readHeader(kind: string, object: unknown) {
     ref,
     reader,
     fields,
+    metadata,
     labels: reader.stringMap(metadata.labels, 'metadata.labels'),
-    annotations: reader.stringMap(metadata.annotations, 'metadata.annotations'),
   };
 }
 
 export function readService(object: unknown): ServiceRecord {
-  const { ref, reader, fields, labels, annotations } = readHeader('Service', object);
+  const { ref, reader, fields, metadata, labels } = readHeader('Service', object);
+  const annotations = reader.stringMap(metadata.annotations, 'metadata.annotations', (key) => key.startsWith(ANNOTATION_PREFIX));
   const spec = reader.record(fields.spec, 'spec');
   const declared = reader.list(spec.ipFamilies, 'spec.ipFamilies');
   return {

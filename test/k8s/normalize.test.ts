@@ -27,7 +27,7 @@ function badObjectError(read: () => unknown): KubeXdsError {
 
 test('a Service with one slice becomes a sorted model', () => {
   const result = model(
-    service('web', { annotations: { z: '1', a: '2' } }),
+    service('web', { annotations: { 'kube-xds.io/z': '1', 'kube-xds.io/a': '2' } }),
     slice('web-abc', {
       service: 'web',
       endpoints: [
@@ -51,10 +51,25 @@ test('a Service with one slice becomes a sorted model', () => {
       },
     ],
     ipFamily: 'IPv4',
-    annotations: { a: '2', z: '1' },
+    annotations: { 'kube-xds.io/a': '2', 'kube-xds.io/z': '1' },
   });
-  assert.equal(Object.keys(result.annotations), ['a', 'z']);
+  assert.equal(Object.keys(result.annotations), ['kube-xds.io/a', 'kube-xds.io/z']);
   assert.ok(Object.isFrozen(result) && Object.isFrozen(result.ports[0]?.endpoints));
+});
+
+test('only kube-xds.io/ annotations are kept; others are dropped without being checked', () => {
+  const annotations = {
+    'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(service('web')),
+    'deployment.kubernetes.io/revision': '7',
+    'kube-xds.io/policy': 'round-robin',
+    'kube-xds.io': 'not under the prefix',
+    'example.com/kube-xds.io/x': 'nor this',
+    'not-a-string': 7 as unknown as string,
+  };
+  const result = model(service('web', { annotations }));
+  assert.equal(result.annotations, { 'kube-xds.io/policy': 'round-robin' });
+  const badKept = service('web', { annotations: { 'kube-xds.io/policy': 7 as unknown as string } });
+  assert.match(badObjectError(() => readService(badKept)).message, 'metadata.annotations["kube-xds.io/policy"] must be a string');
 });
 
 test('conditions: unset ready is ready, unset serving follows ready, unset terminating is false', () => {

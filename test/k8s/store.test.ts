@@ -27,6 +27,15 @@ test('only the touched Service is rebuilt, and an unchanged rebuild reports noth
   assert.equal(keys(store.applyService(service('web', { labels: { unrelated: 'label' } }))), []);
 });
 
+test('a change to an annotation outside kube-xds.io/ (kubectl apply) changes no model', () => {
+  const store = new ModelStore();
+  const applied = (generation: number) => ({ 'kubectl.kubernetes.io/last-applied-configuration': `{"generation":${generation}}` });
+  store.applyService(service('web', { annotations: applied(1) }));
+  assert.equal(keys(store.applyService(service('web', { annotations: applied(2) }))), []);
+  assert.equal(store.services().get('default/web')?.annotations, {});
+  assert.equal(keys(store.applyService(service('web', { annotations: { ...applied(2), 'kube-xds.io/policy': 'x' } }))), ['default/web']);
+});
+
 test('a slice that changes Service rebuilds both', () => {
   const store = new ModelStore();
   store.applyService(service('web'));
