@@ -11,6 +11,8 @@ export interface Resource {
   readonly name: string;
   /** Content hash: equal content gives an equal version, across restarts too. */
   readonly version: string;
+  /** The same hash as a 64-bit number, summed into order-independent type versions. */
+  readonly digest: bigint;
   /** The encoded google.protobuf.Any, shared by every response that carries it. */
   readonly any: Uint8Array;
   /** For clusters: the EDS resource it needs (resent after the cluster changes). */
@@ -53,10 +55,11 @@ export function encodeResource<T extends TypeUrl>(type: T, message: MessageOf[T]
   if (!name) throw new Error(`a ${type} resource has no name`);
   const value = codec.encode(message).finish();
   const any = google.protobuf.Any.encode({ type_url: type, value }).finish();
-  const version = createHash('sha256').update(any).digest('base64url').slice(0, 16);
+  const hash = createHash('sha256').update(any).digest();
+  const version = hash.subarray(0, 12).toString('base64url');
   const cached = interned.get(version);
   if (cached && cached.type === type && cached.name === name) return cached;
-  const resource: Resource = { type, name, version, any, ...edsDependency(type, message) };
+  const resource: Resource = { type, name, version, digest: hash.readBigUInt64BE(0), any, ...edsDependency(type, message) };
   interned.set(version, resource);
   return resource;
 }

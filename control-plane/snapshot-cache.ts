@@ -1,8 +1,9 @@
 // One snapshot per client class. A class is ready once its first snapshot is set: until
 // then nothing is answered for it, because an empty LDS/CDS response would delete every
 // listener and cluster a client holds.
+import type { Resource } from './resource.ts';
 import { diffSnapshots, type Snapshot, type SnapshotChanges } from './snapshot.ts';
-import type { NodeClass } from './types.ts';
+import type { NodeClass, TypeUrl } from './types.ts';
 
 /** `changes` is undefined when the class has just become ready (everything is new). */
 export type SnapshotListener = (nodeClass: NodeClass, snapshot: Snapshot, changes: SnapshotChanges | undefined) => void;
@@ -18,7 +19,22 @@ export class SnapshotCache {
   set(nodeClass: NodeClass, snapshot: Snapshot): void {
     const previous = this.#snapshots.get(nodeClass);
     if (previous === snapshot) return;
-    const changes = previous ? diffSnapshots(previous, snapshot) : undefined;
+    this.#publish(nodeClass, snapshot, previous ? diffSnapshots(previous, snapshot) : undefined);
+  }
+
+  /**
+   * Changes a few resources of one type in a class that is already ready, without diffing
+   * the whole snapshot (the endpoints fast path). Returns false when the class is not ready.
+   */
+  patch(nodeClass: NodeClass, type: TypeUrl, upserts: Iterable<Resource>, removals: Iterable<string> = []): boolean {
+    const previous = this.#snapshots.get(nodeClass);
+    if (!previous) return false;
+    const { snapshot, changes } = previous.patch(type, upserts, removals);
+    this.#publish(nodeClass, snapshot, new Map(changes.changed.size + changes.removed.size > 0 ? [[type, changes]] : []));
+    return true;
+  }
+
+  #publish(nodeClass: NodeClass, snapshot: Snapshot, changes: SnapshotChanges | undefined): void {
     this.#snapshots.set(nodeClass, snapshot);
     if (changes?.size === 0) return;
     for (const listener of this.#listeners) listener(nodeClass, snapshot, changes);

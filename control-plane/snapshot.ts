@@ -1,6 +1,6 @@
 // An immutable, complete set of resources for one class of client, and the difference
-// between two of them (computed once per change, not once per stream).
-import { createHash } from 'node:crypto';
+// between two of them. A type's version is an order-independent sum of its resources'
+// digests, so patching a few resources updates it without rehashing the rest.
 import { encodeResource, type MessageOf, type Resource } from './resource.ts';
 import { pushOrder, type TypeUrl } from './types.ts';
 
@@ -15,11 +15,18 @@ export type SnapshotChanges = ReadonlyMap<TypeUrl, TypeChanges>;
 
 export type SnapshotMessages = { readonly [T in TypeUrl]?: readonly MessageOf[T][] };
 
-export class Snapshot {
-  readonly #byType: ReadonlyMap<TypeUrl, ResourceMap>;
-  readonly #versions = new Map<TypeUrl, string>();
+interface TypeEntry {
+  readonly resources: ResourceMap;
+  /** Sum of the digests modulo 2^64. */
+  readonly sum: bigint;
+}
 
-  constructor(byType: ReadonlyMap<TypeUrl, ResourceMap>) {
+const emptyEntry: TypeEntry = { resources: new Map(), sum: 0n };
+
+export class Snapshot {
+  readonly #byType: ReadonlyMap<TypeUrl, TypeEntry>;
+
+  private constructor(byType: ReadonlyMap<TypeUrl, TypeEntry>) {
     this.#byType = byType;
   }
 
@@ -32,57 +39,87 @@ export class Snapshot {
     return Snapshot.fromResources(resources);
   }
 
-  /** Throws when two resources of one type share a name. */
+  /** Resources are kept sorted by name. Throws when two resources of one type share a name. */
   static fromResources(resources: ReadonlyMap<TypeUrl, readonly Resource[]>): Snapshot {
-    const byType = new Map<TypeUrl, ResourceMap>();
-    for (const type of pushOrder) byType.set(type, toResourceMap(resources.get(type) ?? []));
+    const byType = new Map<TypeUrl, TypeEntry>();
+    for (const type of pushOrder) {
+      const sorted = [...(resources.get(type) ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const map = new Map<string, Resource>();
+      for (const resource of sorted) {
+        if (map.has(resource.name)) throw new Error(`duplicate ${resource.type} resource "${resource.name}"`);
+        map.set(resource.name, resource);
+      }
+      byType.set(type, { resources: map, sum: sumOf(map.values()) });
+    }
     return new Snapshot(byType);
   }
 
   resources(type: TypeUrl): ResourceMap {
-    return this.#byType.get(type) ?? emptyMap;
+    return this.#entry(type).resources;
   }
 
-  /** A hash of every name and version of the type: equal content, equal version. */
+  /** Equal content, equal version, whatever the order or history. */
   version(type: TypeUrl): string {
-    let version = this.#versions.get(type);
-    if (version === undefined) {
-      version = versionOf(this.resources(type).values());
-      this.#versions.set(type, version);
+    const entry = this.#entry(type);
+    return formatVersion(entry.sum, entry.resources.size);
+  }
+
+  /**
+   * A new snapshot with some resources of one type added, replaced or removed, and what
+   * actually changed; the cost is a copy of that type's map, with no rehashing.
+   */
+  patch(type: TypeUrl, upserts: Iterable<Resource>, removals: Iterable<string> = []): { snapshot: Snapshot; changes: TypeChanges } {
+    const entry = this.#entry(type);
+    const next = new Map(entry.resources);
+    let sum = entry.sum;
+    const changed = new Set<string>();
+    const removed = new Set<string>();
+    for (const name of removals) {
+      const old = next.get(name);
+      if (!old) continue;
+      next.delete(name);
+      sum -= old.digest;
+      removed.add(name);
     }
-    return version;
-  }
-
-  /** A new snapshot with some resources of one type added, replaced or removed. */
-  patch(type: TypeUrl, upserts: Iterable<Resource>, removals: Iterable<string> = []): Snapshot {
-    const next = new Map(this.resources(type));
-    for (const name of removals) next.delete(name);
-    for (const resource of upserts) next.set(resource.name, resource);
+    for (const resource of upserts) {
+      const old = next.get(resource.name);
+      if (old?.version === resource.version) continue;
+      next.set(resource.name, resource);
+      sum += resource.digest - (old?.digest ?? 0n);
+      changed.add(resource.name);
+      removed.delete(resource.name);
+    }
     const byType = new Map(this.#byType);
-    byType.set(type, sortedByName(next));
-    return new Snapshot(byType);
+    byType.set(type, { resources: next, sum: BigInt.asUintN(64, sum) });
+    return { snapshot: new Snapshot(byType), changes: { changed, removed } };
+  }
+
+  #entry(type: TypeUrl): TypeEntry {
+    return this.#byType.get(type) ?? emptyEntry;
   }
 }
 
-const emptyMap: ResourceMap = new Map();
-
+/** The version of any set of resources, computed as Snapshot.version computes a type's. */
 export function versionOf(resources: Iterable<Resource>): string {
-  const hash = createHash('sha256');
-  for (const resource of resources) hash.update(resource.name).update('\0').update(resource.version).update('\n');
-  return hash.digest('base64url').slice(0, 16);
-}
-
-function toResourceMap(resources: readonly Resource[]): ResourceMap {
-  const map = new Map<string, Resource>();
+  let count = 0;
+  let sum = 0n;
   for (const resource of resources) {
-    if (map.has(resource.name)) throw new Error(`duplicate ${resource.type} resource "${resource.name}"`);
-    map.set(resource.name, resource);
+    sum += resource.digest;
+    count++;
   }
-  return sortedByName(map);
+  return formatVersion(BigInt.asUintN(64, sum), count);
 }
 
-function sortedByName(map: Map<string, Resource>): ResourceMap {
-  return new Map([...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+function sumOf(resources: Iterable<Resource>): bigint {
+  let sum = 0n;
+  for (const resource of resources) sum += resource.digest;
+  return BigInt.asUintN(64, sum);
+}
+
+function formatVersion(sum: bigint, count: number): string {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(sum);
+  return `${count}-${bytes.toString('base64url')}`;
 }
 
 export function diffSnapshots(previous: Snapshot, next: Snapshot): SnapshotChanges {
