@@ -19,6 +19,12 @@ export interface AdsServerOptions {
   readonly maxConnectionAgeGraceMs: number;
   /** Sent as DiscoveryResponse.control_plane.identifier. */
   readonly controlPlaneId: string;
+  /**
+   * A stream whose client has not read this many bytes of responses is closed with
+   * RESOURCE_EXHAUSTED (it reconnects and gets the current state), so a client that stops
+   * reading cannot make the server buffer every push.
+   */
+  readonly maxPendingResponseBytes: number;
 }
 
 export const defaultAdsServerOptions: AdsServerOptions = Object.freeze({
@@ -28,6 +34,7 @@ export const defaultAdsServerOptions: AdsServerOptions = Object.freeze({
   maxConnectionAgeMs: 30 * 60_000,
   maxConnectionAgeGraceMs: 60_000,
   controlPlaneId: 'kube-xds',
+  maxPendingResponseBytes: 32 * 1024 * 1024,
 });
 
 const identity = (value: Buffer) => value;
@@ -112,13 +119,20 @@ export class AdsServer {
   }
 
   #accept(call: AdsCall): void {
-    const stream = new SotwStream({
+    let pendingBytes = 0;
+    const stream: SotwStream = new SotwStream({
       id: this.#nextStreamId++,
       peer: call.getPeer(),
       controlPlane: this.#options.controlPlaneId,
       snapshotOf: (nodeClass) => this.#cache.get(nodeClass),
       write: (response) => {
-        if (!call.destroyed && !call.writableEnded) call.write(response);
+        if (call.destroyed || call.writableEnded || !this.#streams.has(call)) return;
+        if (pendingBytes + response.length > this.#options.maxPendingResponseBytes) {
+          this.#close(call, stream, grpc.status.RESOURCE_EXHAUSTED, `the client is not reading its responses (${pendingBytes} bytes pending)`);
+          return;
+        }
+        pendingBytes += response.length;
+        call.write(response, () => (pendingBytes -= response.length));
       },
     });
     this.#streams.set(call, stream);
@@ -142,13 +156,14 @@ export class AdsServer {
       work();
     } catch (error) {
       const expected = error instanceof KubeXdsError;
-      log[expected ? 'warn' : 'error']('closing ADS stream', { stream: stream.status().id, peer: call.getPeer(), error: describeError(error) });
-      this.#streams.delete(call);
-      call.emit('error', {
-        code: expected ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL,
-        details: describeError(error),
-      });
+      this.#close(call, stream, expected ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL, describeError(error));
     }
+  }
+
+  #close(call: AdsCall, stream: SotwStream, code: grpc.status, details: string): void {
+    log[code === grpc.status.INTERNAL ? 'error' : 'warn']('closing ADS stream', { stream: stream.id, peer: call.getPeer(), code, details });
+    this.#streams.delete(call);
+    call.emit('error', { code, details });
   }
 }
 

@@ -38,6 +38,10 @@ export class SotwStream {
     this.#context = context;
   }
 
+  get id(): number {
+    return this.#context.id;
+  }
+
   get nodeClass(): NodeClass | undefined {
     return this.#nodeClass;
   }
@@ -56,7 +60,8 @@ export class SotwStream {
     }
     let subscription = this.#subscriptions.get(typeUrl);
     if (!subscription) {
-      subscription = new Subscription(typeUrl);
+      // Only Envoy takes an empty first list as "everything"; gRPC clients always name resources.
+      subscription = new Subscription(typeUrl, this.#nodeClass !== NodeClass.Proxyless);
       this.#subscriptions.set(typeUrl, subscription);
     }
     const nonce = request.response_nonce ?? '';
@@ -104,9 +109,11 @@ export class SotwStream {
       if (!subscription) continue;
       if (isFullState(type)) {
         if (changes && !touches(subscription, changes, type)) continue;
-        resendEndpoints = this.#respondFullState(subscription, snapshot, true);
+        const resend = this.#respondFullState(subscription, snapshot, true);
+        if (type === TypeUrl.Cluster) resendEndpoints = resend;
       } else {
-        const changed = changes ? [...(changes.get(type)?.changed ?? []), ...resendEndpoints] : undefined;
+        const extra = type === TypeUrl.Endpoint ? resendEndpoints : [];
+        const changed = changes ? [...(changes.get(type)?.changed ?? []), ...extra] : undefined;
         if (changed?.length === 0) continue;
         this.#respondPartial(type, snapshot, changed);
       }
@@ -169,11 +176,8 @@ export class SotwStream {
     // response would tell it they are deleted, the does-not-exist timer is the gentler path.
     if (!subscription.responded && wanted.size === 0 && !subscription.wildcard) return new Set();
 
-    const version = subscription.wildcard && wanted.size === current.size && !keepRemoved
-      ? snapshot.version(subscription.type)
-      : versionOf(wanted.values());
     subscription.sent = wanted;
-    this.#send(subscription, version, [...wanted.values()]);
+    this.#send(subscription, versionOf(wanted.values()), [...wanted.values()]);
 
     const resendEndpoints = new Set<string>();
     if (subscription.type !== TypeUrl.Cluster) return resendEndpoints;

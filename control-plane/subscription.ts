@@ -21,8 +21,12 @@ export class Subscription {
   lastNack?: NackRecord;
   responsesSent = 0;
 
-  constructor(type: TypeUrl) {
+  readonly #legacyWildcard: boolean;
+
+  /** `legacyWildcard`: an empty list before any name means all (Envoy's LDS and CDS). */
+  constructor(type: TypeUrl, legacyWildcard: boolean) {
     this.type = type;
+    this.#legacyWildcard = legacyWildcard && isFullState(type);
   }
 
   /**
@@ -30,7 +34,7 @@ export class Subscription {
    * from `sent`, so subscribing to them again sends them again.
    */
   update(requested: readonly string[]): void {
-    const legacyWildcard = requested.length === 0 && !this.#everNamed && isFullState(this.type);
+    const legacyWildcard = requested.length === 0 && !this.#everNamed && this.#legacyWildcard;
     if (requested.length > 0) this.#everNamed = true;
     this.wildcard = legacyWildcard || requested.includes('*');
     const next = new Set(requested.filter((name) => name !== '*'));

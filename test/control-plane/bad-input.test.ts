@@ -101,4 +101,31 @@ test('a client that disappears mid-stream is forgotten and others keep getting p
   await assertBystanderStillServed(ads, other);
 });
 
+test('a client that stops reading is cut off with RESOURCE_EXHAUSTED; others are not held back', async () => {
+  const ads = await AdsFixture.start({ maxPendingResponseBytes: 1024 * 1024 });
+  const many = (base: number) => ({
+    ...a,
+    endpoints: Array.from({ length: 3_000 }, (_, i) => ({ address: `10.${base % 250}.${i >> 8}.${i & 255}`, port: 50051 })),
+  });
+  try {
+    ads.set(handBuiltSnapshot([many(0), probe]));
+    const other = await bystander(ads);
+    const stuck = ads.client(grpcNode('stuck'));
+    stuck.request(EDS, [clusterName(a.target)]);
+    await stuck.nextOf(EDS);
+    stuck.pause();
+    for (let push = 1; push <= 500 && ads.server.streams().some((s) => s.nodeId === 'stuck'); push++) {
+      ads.set(handBuiltSnapshot([many(push), probe]));
+      await other.nextOf(EDS);
+    }
+    assert.not.ok(ads.server.streams().some((s) => s.nodeId === 'stuck'), 'the stuck stream was closed');
+    stuck.resume();
+    const status = await stuck.ended;
+    assert.is(status.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(status.details, 'not reading its responses');
+  } finally {
+    await ads.stop();
+  }
+});
+
 test.run();

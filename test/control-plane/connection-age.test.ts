@@ -6,6 +6,7 @@ import { startEchoBackend } from '../../bin/demo/echo.ts';
 import { TypeUrl } from '../../control-plane/types.ts';
 import { AdsFixture } from '../support/ads-fixture.ts';
 import { clusterName, handBuiltSnapshot } from '../support/hand-built.ts';
+import { grpcNode } from '../support/raw-ads-client.ts';
 import { waitFor } from '../support/wait.ts';
 import { tally, testBootstrap, xdsEchoClient } from '../support/xds-channel.ts';
 
@@ -16,7 +17,7 @@ test('an aged ADS stream is closed after the grace period and the client reconne
   const client = xdsEchoClient(target, testBootstrap(ads.address));
   try {
     ads.set(handBuiltSnapshot([{ target, endpoints: [{ address: backend.address, port: backend.port }] }]));
-    const raw = ads.client();
+    const raw = ads.client(grpcNode('raw'));
     raw.request(TypeUrl.Endpoint, [clusterName(target)]);
     await raw.nextOf(TypeUrl.Endpoint);
     let ended = false;
@@ -24,8 +25,9 @@ test('an aged ADS stream is closed after the grace period and the client reconne
     await waitFor('the server to close the aged stream', () => ended);
 
     assert.is((await tally(client, 5)).failures, 0);
-    const firstStream = Math.min(...ads.server.streams().map((s) => s.id));
-    await waitFor('the proxyless client to be on a newer stream', () => ads.server.streams().some((s) => s.id > firstStream && s.nodeId === 'test-client' && s.types.length > 0));
+    const clientStream = () => ads.server.streams().find((s) => s.nodeId === 'test-client' && s.types.length > 0)?.id;
+    const firstStream = await waitFor('the proxyless client stream', clientStream);
+    await waitFor('the proxyless client to be on a newer stream', () => (clientStream() ?? 0) > firstStream);
     assert.is((await tally(client, 5)).failures, 0);
   } finally {
     client.close();

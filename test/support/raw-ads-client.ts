@@ -137,6 +137,15 @@ export class RawAdsClient {
     this.request(probeType, []);
   }
 
+  /** Stops reading responses, like a stuck client (HTTP/2 flow control then backs up). */
+  pause(): void {
+    this.#call.pause();
+  }
+
+  resume(): void {
+    this.#call.resume();
+  }
+
   pending(): number {
     return this.#queue.length;
   }
