@@ -78,6 +78,8 @@ export class AdminServer {
       gauge('kube_xds_services', 'Services in the model.', this.#parts.source.services().size),
       counter('kube_xds_snapshot_flushes_total', 'Coalesced model changes applied.', pipeline.flushes),
       counter('kube_xds_snapshot_endpoint_only_flushes_total', 'Flushes that only moved endpoints.', pipeline.endpointOnlyFlushes),
+      counter('kube_xds_build_failures_total', 'Service builds that failed (the Service keeps its previous resources).', pipeline.failedBuilds),
+      gauge('kube_xds_conflicting_services', 'Services left out because their resource names clash.', pipeline.conflictingServices),
       '# HELP kube_xds_streams Connected ADS streams by client class.',
       '# TYPE kube_xds_streams gauge',
       ...[...byClass].map(([nodeClass, count]) => `kube_xds_streams{class="${nodeClass}"} ${count}`),

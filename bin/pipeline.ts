@@ -7,7 +7,7 @@ import { log } from '../common/log.ts';
 import { encodeResource, type Resource } from '../control-plane/resource.ts';
 import { Snapshot } from '../control-plane/snapshot.ts';
 import type { SnapshotCache } from '../control-plane/snapshot-cache.ts';
-import { TypeUrl } from '../control-plane/types.ts';
+import { pushOrder, TypeUrl } from '../control-plane/types.ts';
 import { clientClasses, type ClientClass, type ResourceSet } from '../envoy-config/resource-set.ts';
 import { serviceLoadAssignments } from '../envoy-config/endpoints.ts';
 import { serviceResources, sharedRouting } from '../envoy-config/build.ts';
@@ -35,7 +35,10 @@ interface ServiceState {
 export interface PipelineStats {
   readonly flushes: number;
   readonly endpointOnlyFlushes: number;
-  readonly failedServices: number;
+  /** Builds that threw; the Service keeps its previous resources. */
+  readonly failedBuilds: number;
+  /** Services left out of the last publish because their resource names clash. */
+  readonly conflictingServices: number;
 }
 
 export class SnapshotPipeline {
@@ -47,7 +50,7 @@ export class SnapshotPipeline {
   #quietTimer?: NodeJS.Timeout;
   #maxTimer?: NodeJS.Timeout;
   #stopped = false;
-  #stats = { flushes: 0, endpointOnlyFlushes: 0, failedServices: 0 };
+  #stats = { flushes: 0, endpointOnlyFlushes: 0, failedBuilds: 0, conflictingServices: 0 };
 
   constructor(source: ModelSource, cache: SnapshotCache, options: PipelineOptions) {
     this.#source = source;
@@ -97,10 +100,12 @@ export class SnapshotPipeline {
       const service = services.get(key);
       const state = this.#services.get(key);
       if (service && state && state.shape === shapeOf(service)) {
+        const endpoints = this.#loadAssignments(key, service);
+        if (!endpoints) continue;
         const previous = new Set(state.endpoints.map((r) => r.name));
-        state.endpoints = this.#loadAssignments(service);
-        upserts.push(...state.endpoints);
-        for (const resource of state.endpoints) previous.delete(resource.name);
+        state.endpoints = endpoints;
+        upserts.push(...endpoints);
+        for (const resource of endpoints) previous.delete(resource.name);
         removals.push(...previous);
       } else {
         shapeChanged = true;
@@ -113,10 +118,7 @@ export class SnapshotPipeline {
       return;
     }
     this.#stats.endpointOnlyFlushes++;
-    for (const clientClass of clientClasses) {
-      const current = this.#cache.get(clientClass);
-      if (current) this.#cache.set(clientClass, current.patch(TypeUrl.Endpoint, upserts, removals));
-    }
+    for (const clientClass of clientClasses) this.#cache.patch(clientClass, TypeUrl.Endpoint, upserts, removals);
   }
 
   #rebuildService(key: string, service: ServiceModel): void {
@@ -127,39 +129,59 @@ export class SnapshotPipeline {
       }
       this.#services.set(key, { shape: shapeOf(service), byClass, endpoints: byClass.get('proxyless')!.get(TypeUrl.Endpoint)! });
     } catch (error) {
-      // One Service that cannot be built must not stop the others; it is left out until it changes.
-      this.#stats.failedServices++;
-      this.#services.delete(key);
-      log.error('cannot build resources for a Service; leaving it out', { service: key, error: describeError(error) });
+      // One Service that cannot be built must not stop the others: it keeps what it had.
+      this.#stats.failedBuilds++;
+      log.error('cannot build resources for a Service; keeping its previous ones', { service: key, error: describeError(error) });
     }
   }
 
-  #loadAssignments(service: ServiceModel): Resource[] {
-    return serviceLoadAssignments(service, this.#options.envoy).map((cla) => encodeResource(TypeUrl.Endpoint, cla));
+  #loadAssignments(key: string, service: ServiceModel): Resource[] | undefined {
+    try {
+      return serviceLoadAssignments(service, this.#options.envoy).map((cla) => encodeResource(TypeUrl.Endpoint, cla));
+    } catch (error) {
+      this.#stats.failedBuilds++;
+      log.error('cannot build endpoints for a Service; keeping its previous ones', { service: key, error: describeError(error) });
+      return undefined;
+    }
   }
 
-  /** Full snapshots for every class from the per-Service state plus Envoy's shared routing. */
+  /**
+   * Full snapshots for every class from the per-Service state plus Envoy's shared routing.
+   * A Service whose resource names clash with an earlier one (by key) is left out of that
+   * class, so one bad object cannot block everyone's snapshot.
+   */
   #publishAll(): void {
-    const models = [...this.#source.services().entries()].filter(([key]) => this.#services.has(key)).map(([, s]) => s);
+    const live = this.#source.services();
+    const keys = [...this.#services.keys()].filter((key) => live.has(key)).sort();
+    let conflicting = 0;
     for (const clientClass of clientClasses) {
-      const byType = new Map<TypeUrl, Resource[]>([
-        [TypeUrl.Cluster, []], [TypeUrl.Endpoint, []], [TypeUrl.Listener, []], [TypeUrl.Route, []],
-      ]);
-      const add = (encoded: Encoded, skip?: TypeUrl) => {
-        for (const [type, resources] of encoded) if (type !== skip) byType.get(type)!.push(...resources);
-      };
-      for (const state of this.#services.values()) {
+      const byType = new Map<TypeUrl, Resource[]>(pushOrder.map((type) => [type, []]));
+      const claimed = new Set<string>();
+      const included: ServiceModel[] = [];
+      for (const key of keys) {
+        const state = this.#services.get(key)!;
         // Endpoints come from `state.endpoints`, which the fast path keeps current.
-        add(state.byClass.get(clientClass)!, TypeUrl.Endpoint);
-        byType.get(TypeUrl.Endpoint)!.push(...state.endpoints);
+        const resources = [...state.byClass.get(clientClass)!].flatMap(([type, list]) => (type === TypeUrl.Endpoint ? [] : list));
+        resources.push(...state.endpoints);
+        const names = resources.map((r) => `${r.type} ${r.name}`);
+        const clash = names.find((name) => claimed.has(name)) ?? (new Set(names).size < names.length ? 'within the Service' : undefined);
+        if (clash) {
+          conflicting++;
+          log.error('leaving out a Service whose resource names clash', { service: key, class: clientClass, clash });
+          continue;
+        }
+        for (const name of names) claimed.add(name);
+        for (const resource of resources) byType.get(resource.type)!.push(resource);
+        included.push(live.get(key)!);
       }
-      add(encodeSet(sharedRouting(models, clientClass, this.#options.envoy)));
+      for (const [type, list] of encodeSet(sharedRouting(included, clientClass, this.#options.envoy))) byType.get(type)!.push(...list);
       try {
         this.#cache.set(clientClass, Snapshot.fromResources(byType));
       } catch (error) {
         log.error('cannot publish a snapshot; clients keep the previous one', { class: clientClass, error: describeError(error) });
       }
     }
+    this.#stats.conflictingServices = conflicting / clientClasses.length;
   }
 }
 

@@ -5,6 +5,7 @@ import { log, type LogLevel } from '../common/log.ts';
 import { AdsServer, defaultAdsServerOptions, type AdsServerOptions } from '../control-plane/ads-server.ts';
 import { SnapshotCache } from '../control-plane/snapshot-cache.ts';
 import { envoyConfigOptions, type EnvoyConfigOptions } from '../envoy-config/options.ts';
+import { clientClasses } from '../envoy-config/resource-set.ts';
 import { FileSource } from '../k8s/file-source.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { loadKubeConfig } from '../k8s/kubeconfig.ts';
@@ -111,14 +112,14 @@ export class ControlPlane {
   readonly ads: AdsServer;
   readonly pipeline: SnapshotPipeline;
   readonly #admin: AdminServer;
-  #ready = false;
+  #stopping = false;
 
   constructor(config: ServeConfig, source: ModelSource = createSource(config)) {
     this.#config = config;
     this.#source = source;
     this.ads = new AdsServer(this.cache, { ...defaultAdsServerOptions, ...config.ads });
     this.pipeline = new SnapshotPipeline(source, this.cache, config);
-    this.#admin = new AdminServer({ source, ads: this.ads, pipeline: this.pipeline, ready: () => this.#ready });
+    this.#admin = new AdminServer({ source, ads: this.ads, pipeline: this.pipeline, ready: () => this.ready() });
   }
 
   /** Resolves once the servers listen; `synced` resolves when the first snapshots are published. */
@@ -127,18 +128,24 @@ export class ControlPlane {
     const admin = await this.#admin.start(this.#config.admin.host, this.#config.admin.port);
     log.info('listening', { xds: `${this.#config.xds.host}:${xds}`, admin: `${this.#config.admin.host}:${admin}` });
     const synced = this.#source.start().then(() => {
+      if (this.#stopping) return;
       this.pipeline.start();
-      this.#ready = true;
-      log.info('initial sync done; serving', { services: this.#source.services().size });
+      log.info('initial sync done; serving', { services: this.#source.services().size, ready: this.ready() });
     });
     return { ports: { xds, admin }, synced };
   }
 
+  /** Every client class has its first snapshot. */
+  ready(): boolean {
+    return clientClasses.every((clientClass) => this.cache.get(clientClass) !== undefined);
+  }
+
   status() {
-    return { ready: this.#ready, source: this.#source.status(), pipeline: this.pipeline.stats(), streams: this.ads.streams() };
+    return { ready: this.ready(), source: this.#source.status(), pipeline: this.pipeline.stats(), streams: this.ads.streams() };
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     this.pipeline.stop();
     await this.#source.stop();
     await this.ads.stop();
