@@ -44,7 +44,7 @@ export class AdminServer {
     this.#server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host.replace(/^\[(.*)\]$/, '$1'), () => {
+      server.listen(port, host, () => {
         const address = server.address();
         resolve(typeof address === 'object' && address ? address.port : port);
       });

@@ -40,7 +40,7 @@ export function bootstrapText(argv: readonly string[], env: NodeJS.ProcessEnv): 
       role: role as EnvoyRole,
       nodeId: single(flags, 'node-id') ?? hostname(),
       nodeCluster: single(flags, 'node-cluster')!,
-      xdsHost: host.replace(/^\[(.*)\]$/, '$1'),
+      xdsHost: host,
       xdsPort: port,
       adminPort: parsePort('admin-port', single(flags, 'admin-port')!),
     });

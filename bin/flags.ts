@@ -69,12 +69,17 @@ export function single(values: FlagValues, name: string): string | undefined {
   return values.get(name)?.[0];
 }
 
-/** host:port or [v6]:port, with a port in 0..65535. */
+/** host:port or [v6]:port, with a port in 0..65535; `host` comes back without brackets. */
 export function parseAddress(flag: string, text: string): { host: string; port: number } {
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(text);
-  const port = Number(match?.[2]);
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
   if (!match || port > 65535) throw configError(`--${flag} must be HOST:PORT (e.g. 0.0.0.0:18000 or [::]:18000), got "${text}"`);
-  return { host: match[1]!, port };
+  return { host: match[1] ?? match[2]!, port };
+}
+
+/** The inverse of parseAddress: IPv6 hosts get their brackets back. */
+export function joinHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 const durationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };

@@ -12,7 +12,7 @@ import { loadKubeConfig } from '../k8s/kubeconfig.ts';
 import { parseSelector, type LabelSelector } from '../k8s/selector.ts';
 import type { ModelSource } from '../k8s/source.ts';
 import { AdminServer } from './admin.ts';
-import { parseAddress, parseDurationMs, parsePort, single, type FlagSpec, type FlagValues } from './flags.ts';
+import { joinHostPort, parseAddress, parseDurationMs, parsePort, single, type FlagSpec, type FlagValues } from './flags.ts';
 import { SnapshotPipeline } from './pipeline.ts';
 
 export const serveFlags: readonly FlagSpec[] = [
@@ -124,9 +124,9 @@ export class ControlPlane {
 
   /** Resolves once the servers listen; `synced` resolves when the first snapshots are published. */
   async start(): Promise<{ ports: RunningPorts; synced: Promise<void> }> {
-    const xds = await this.ads.start(`${this.#config.xds.host}:${this.#config.xds.port}`);
+    const xds = await this.ads.start(joinHostPort(this.#config.xds.host, this.#config.xds.port));
     const admin = await this.#admin.start(this.#config.admin.host, this.#config.admin.port);
-    log.info('listening', { xds: `${this.#config.xds.host}:${xds}`, admin: `${this.#config.admin.host}:${admin}` });
+    log.info('listening', { xds: joinHostPort(this.#config.xds.host, xds), admin: joinHostPort(this.#config.admin.host, admin) });
     const synced = this.#source.start().then(() => {
       if (this.#stopping) return;
       this.pipeline.start();

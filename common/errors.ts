@@ -8,14 +8,8 @@ export const ErrorCode = {
   BadObject: 'KXDS_BAD_OBJECT',
   /** A manifest file of the file source cannot be read or parsed. */
   BadManifest: 'KXDS_BAD_MANIFEST',
-  /** A watch or list against the Kubernetes API failed. */
-  WatchFailed: 'KXDS_WATCH_FAILED',
   /** A DiscoveryRequest that cannot be decoded or breaks the protocol. */
   BadRequest: 'KXDS_BAD_REQUEST',
-  /** A resource type URL the server does not serve. */
-  UnknownType: 'KXDS_UNKNOWN_TYPE',
-  /** A resource that fails validation before it is sent. */
-  InvalidResource: 'KXDS_INVALID_RESOURCE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,7 +1,7 @@
 // The gRPC server for AggregatedDiscoveryService. Requests are decoded here, with errors
 // turned into a clear status for that stream alone; responses arrive already encoded.
 import * as grpc from '@grpc/grpc-js';
-import { describeError, KubeXdsError } from '../common/errors.ts';
+import { badRequest, describeError, KubeXdsError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import { envoy } from '../generated/envoy.js';
 import type { SnapshotCache } from './snapshot-cache.ts';
@@ -171,6 +171,6 @@ function decodeRequest(bytes: Buffer): envoy.service.discovery.v3.IDiscoveryRequ
   try {
     return envoy.service.discovery.v3.DiscoveryRequest.decode(bytes);
   } catch (error) {
-    throw new KubeXdsError('KXDS_BAD_REQUEST', `malformed DiscoveryRequest: ${describeError(error)}`);
+    throw badRequest(`malformed DiscoveryRequest: ${describeError(error)}`);
   }
 }

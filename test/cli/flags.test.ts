@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { envName, parseAddress, parseDurationMs, parseFlags, type FlagSpec } from '../../bin/flags.ts';
+import { envName, joinHostPort, parseAddress, parseDurationMs, parseFlags, type FlagSpec } from '../../bin/flags.ts';
 import { serveConfig, serveFlags } from '../../bin/serve.ts';
 
 const specs: FlagSpec[] = [
@@ -34,7 +34,9 @@ test('mistakes are refused with the flag named', () => {
 });
 
 test('addresses and durations are validated', () => {
-  assert.equal(parseAddress('x', '[::]:18000'), { host: '[::]', port: 18000 });
+  assert.equal(parseAddress('x', '[::]:18000'), { host: '::', port: 18000 });
+  assert.is(joinHostPort('::', 18000), '[::]:18000');
+  assert.is(joinHostPort('10.0.0.1', 1), '10.0.0.1:1');
   assert.equal(parseAddress('x', 'kube-xds.kube-xds.svc:18000'), { host: 'kube-xds.kube-xds.svc', port: 18000 });
   assert.throws(() => parseAddress('x', 'nohost'), /--x must be HOST:PORT/);
   assert.throws(() => parseAddress('x', 'h:70000'), /HOST:PORT/);
