@@ -5,6 +5,29 @@ import { badObject } from '../common/errors.ts';
 
 export type Fields = Readonly<Record<string, unknown>>;
 
+const label = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+
+/** The name formats Kubernetes validates (k8s.io/apimachinery/pkg/util/validation). */
+const nameRules = {
+  'DNS-1123 label': {
+    pattern: new RegExp(`^${label}$`),
+    max: 63,
+    looks: 'lowercase letters, digits and "-", starting and ending with a letter or digit',
+  },
+  'DNS-1035 label': {
+    pattern: /^[a-z]([-a-z0-9]*[a-z0-9])?$/,
+    max: 63,
+    looks: 'lowercase letters, digits and "-", starting with a letter and ending with a letter or digit',
+  },
+  'DNS-1123 subdomain': {
+    pattern: new RegExp(`^${label}(\\.${label})*$`),
+    max: 253,
+    looks: 'DNS-1123 labels joined by "."',
+  },
+} as const;
+
+export type NameRule = keyof typeof nameRules;
+
 /** Which object is being read, for error messages: e.g. "Service default/web". */
 export class ObjectReader {
   readonly kind: string;
@@ -40,9 +63,12 @@ export class ObjectReader {
     return this.fail(field, 'must be a list', value);
   }
 
-  name(value: unknown, field: string): string {
-    if (typeof value === 'string' && value !== '') return value;
-    return this.fail(field, 'must be a non-empty string', value);
+  /** A name in the given format, e.g. `metadata.name`. */
+  name(value: unknown, field: string, rule: NameRule): string {
+    if (typeof value !== 'string' || value === '') return this.fail(field, 'must be a non-empty string', value);
+    const { pattern, max, looks } = nameRules[rule];
+    if (value.length <= max && pattern.test(value)) return value;
+    return this.fail(field, `must be a ${rule} (at most ${max} characters: ${looks})`, value);
   }
 
   optionalString(value: unknown, field: string): string | undefined {

@@ -3,7 +3,7 @@
 // throw KXDS_BAD_OBJECT naming the field); `buildServiceModel` merges a Service with its
 // slices and cannot fail.
 import { byKey, compareText } from '../common/compare.ts';
-import { ObjectReader, type Fields } from './fields.ts';
+import { ObjectReader, type Fields, type NameRule } from './fields.ts';
 import { canonicalIp, compareIps, type IpFamily } from './ip.ts';
 import type { EndpointHealth, EndpointModel, ServiceModel, ServicePortModel } from './model.ts';
 
@@ -63,15 +63,23 @@ const protocols = ['TCP', 'UDP', 'SCTP'] as const;
 const ipFamilies = ['IPv4', 'IPv6'] as const;
 const addressTypes = ['IPv4', 'IPv6', 'FQDN'] as const;
 
+export type ObjectKind = 'Service' | 'EndpointSlice';
+
+/**
+ * Kubernetes' own rules for names, so the names kube-xds builds from them are sane: Service
+ * names are DNS-1035 labels (they become DNS names), slice names DNS-1123 subdomains.
+ */
+const nameRules: Record<ObjectKind, NameRule> = { Service: 'DNS-1035 label', EndpointSlice: 'DNS-1123 subdomain' };
+
 /** Namespace and name, the only fields a deletion needs. */
-export function readRef(kind: string, object: unknown): ObjectRef {
+export function readRef(kind: ObjectKind, object: unknown): ObjectRef {
   const reader = new ObjectReader(kind);
   const metadata = reader.record(reader.record(object, 'the object').metadata, 'metadata');
-  const name = reader.name(metadata.name, 'metadata.name');
-  return { namespace: new ObjectReader(kind, name).name(metadata.namespace, 'metadata.namespace'), name };
+  const name = reader.name(metadata.name, 'metadata.name', nameRules[kind]);
+  return { namespace: new ObjectReader(kind, name).name(metadata.namespace, 'metadata.namespace', 'DNS-1123 label'), name };
 }
 
-function readHeader(kind: string, object: unknown) {
+function readHeader(kind: ObjectKind, object: unknown) {
   const ref = readRef(kind, object);
   const reader = new ObjectReader(kind, `${ref.namespace}/${ref.name}`);
   const fields = object as Fields;
@@ -101,21 +109,32 @@ export function readService(object: unknown): ServiceRecord {
   };
 }
 
+/**
+ * The API server's rules: a name (a DNS-1123 label) on every port unless there is only one,
+ * names unique, and number+protocol unique (each becomes its own resources downstream).
+ */
 function readServicePorts(reader: ObjectReader, value: unknown): ServicePortRecord[] {
-  const seen = new Set<string>();
-  return reader.list(value, 'spec.ports').map((item, index) => {
+  const items = reader.list(value, 'spec.ports');
+  const names = new Map<string, string>();
+  const numbers = new Map<string, string>();
+  return items.map((item, index) => {
     const field = `spec.ports[${index}]`;
     const port = reader.record(item, field);
     const name = reader.optionalString(port.name, `${field}.name`) ?? '';
-    if (seen.has(name)) reader.fail(`${field}.name`, 'repeats the name of an earlier port', name);
-    seen.add(name);
+    if (name !== '') reader.name(name, `${field}.name`, 'DNS-1123 label');
+    else if (items.length > 1) reader.fail(`${field}.name`, 'must be set when a Service has more than one port');
+    const sameName = names.get(name);
+    if (sameName !== undefined) reader.fail(`${field}.name`, `repeats the name of ${sameName}`, name);
+    names.set(name, field);
+
+    const number = reader.port(port.port, `${field}.port`);
+    const protocol = port.protocol == null ? 'TCP' : reader.oneOf(port.protocol, protocols, `${field}.protocol`);
+    const sameNumber = numbers.get(`${number}/${protocol}`);
+    if (sameNumber !== undefined) reader.fail(`${field}.port`, `repeats the port and protocol of ${sameNumber}`, `${number}/${protocol}`);
+    numbers.set(`${number}/${protocol}`, field);
+
     const appProtocol = reader.optionalString(port.appProtocol, `${field}.appProtocol`);
-    return {
-      name,
-      port: reader.port(port.port, `${field}.port`),
-      protocol: port.protocol == null ? 'TCP' : reader.oneOf(port.protocol, protocols, `${field}.protocol`),
-      ...(appProtocol === undefined ? {} : { appProtocol }),
-    };
+    return { name, port: number, protocol, ...(appProtocol === undefined ? {} : { appProtocol }) };
   });
 }
 

@@ -207,7 +207,7 @@ test('malformed objects throw KXDS_BAD_OBJECT naming the object and the field', 
   assert.equal(notArray.details, { kind: 'Service', object: 'default/web', field: 'spec.ports' });
   assert.match(badObjectError(() => readService(service('web', { ports: [{ port: 0 }] }))).message, 'spec.ports[0].port must be a port number 1..65535, got 0');
   assert.match(badObjectError(() => readService(service('web', { ports: [{ port: 'http' }] }))).message, 'spec.ports[0].port');
-  assert.match(badObjectError(() => readService(service('web', { ports: [{ port: 80 }, { port: 81 }] }))).message, 'spec.ports[1].name repeats');
+  assert.match(badObjectError(() => readService(service('web', { ports: [{ name: 'a', port: 80 }, { name: 'a', port: 81 }] }))).message, 'spec.ports[1].name repeats the name of spec.ports[0], got "a"');
   assert.match(badObjectError(() => readService(service('web', { ports: [{ port: 80, protocol: 'HTTP' }] }))).message, 'spec.ports[0].protocol');
   assert.match(badObjectError(() => readService(service('web', { spec: { ipFamilies: ['IPv5'] } }))).message, 'spec.ipFamilies[0]');
   assert.match(badObjectError(() => readService(service('web', { labels: { app: 7 as unknown as string } }))).message, 'metadata.labels["app"] must be a string');
@@ -221,6 +221,38 @@ test('malformed objects throw KXDS_BAD_OBJECT naming the object and the field', 
   assert.match(badObjectError(() => readEndpointSlice(slice('s', { ports: [{ port: 70000 }] }))).message, 'ports[0].port');
   const stringReady = slice('s', { endpoints: [endpoint('10.0.0.1', { conditions: { ready: 'true' } })] });
   assert.match(badObjectError(() => readEndpointSlice(stringReady)).message, 'endpoints[0].conditions.ready must be true or false');
+});
+
+test('Service ports: names are DNS-1123 labels, required with two or more ports; number+protocol unique', () => {
+  const ports = (...list: Json[]) => () => readService(service('web', { ports: list }));
+  assert.match(badObjectError(ports({ port: 80 }, { name: 'b', port: 81 })).message, 'spec.ports[0].name must be set when a Service has more than one port');
+  assert.match(badObjectError(ports({ name: 'a', port: 80 }, { port: 81 })).message, 'spec.ports[1].name must be set');
+  const repeated = badObjectError(ports({ name: 'a', port: 80 }, { name: 'b', port: 80, protocol: 'TCP' }));
+  assert.match(repeated.message, 'spec.ports[1].port repeats the port and protocol of spec.ports[0], got "80/TCP"');
+  assert.is(repeated.details.field, 'spec.ports[1].port');
+  for (const name of ['HTTP', 'http_1', '-http', 'http-', 'a.b', 'a'.repeat(64)]) {
+    assert.match(badObjectError(ports({ name, port: 80 })).message, 'spec.ports[0].name must be a DNS-1123 label', name);
+  }
+  // What the API server accepts stays valid: one unnamed port, TCP and UDP on one number,
+  // and DNS-1123 labels that are not IANA service names (longer than 15, digits only, "--").
+  assert.equal(readService(service('web', { ports: [{ port: 80 }] })).ports.map((p) => p.name), ['']);
+  const valid = readService(service('dns', { ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53 }, { name: 'http-metrics-for-ops', port: 9090 }, { name: '8080', port: 8080 }, { name: 'a--b', port: 1 }] }));
+  assert.equal(valid.ports.map((p) => `${p.name} ${p.port}/${p.protocol}`), ['dns 53/UDP', 'dns-tcp 53/TCP', 'http-metrics-for-ops 9090/TCP', '8080 8080/TCP', 'a--b 1/TCP']);
+});
+
+test('names: Services DNS-1035 labels, slices DNS-1123 subdomains, namespaces DNS-1123 labels', () => {
+  for (const name of ['Web', '1web', 'web_1', 'web.shop', 'web-', 'w'.repeat(64)]) {
+    assert.match(badObjectError(() => readService(service(name))).message, `Service ?: metadata.name must be a DNS-1035 label (at most 63 characters`, name);
+  }
+  for (const name of ['Web-1', 'web_1', '.web', 'web..1', `${'w'.repeat(250)}.abc`]) {
+    assert.match(badObjectError(() => readEndpointSlice(slice(name))).message, 'metadata.name must be a DNS-1123 subdomain', name);
+  }
+  for (const namespace of ['Shop', 'shop.prod', 'shop_1', 's'.repeat(64)]) {
+    assert.match(badObjectError(() => readService(service('web', { namespace }))).message, 'Service web: metadata.namespace must be a DNS-1123 label', namespace);
+    assert.match(badObjectError(() => readEndpointSlice(slice('web-1', { namespace }))).message, 'metadata.namespace must be a DNS-1123 label', namespace);
+  }
+  assert.is(readService(service('w'.repeat(63), { namespace: '1-shop' })).namespace, '1-shop');
+  assert.is(readEndpointSlice(slice('web-abc12.v1', { namespace: 'a' })).name, 'web-abc12.v1');
 });
 
 test('a slice port without a number is ignored, not an error', () => {
