@@ -60,12 +60,17 @@ export class FileSource implements ModelSource {
     this.#store = new ModelStore({ ...options, onBadObject: (error) => (this.#lastError = error.message) });
   }
 
-  /** Loads the folder once; fails with KXDS_BAD_CONFIG if it is not a readable folder. */
+  /**
+   * Loads the folder once; fails with KXDS_BAD_CONFIG if it is not a readable folder. If
+   * stop() runs meanwhile, it returns early (unsynced) and leaves nothing running.
+   */
   async start(): Promise<void> {
     const info = await stat(this.#dir).catch(() => undefined);
+    if (this.#stopping) return;
     if (!info?.isDirectory()) throw configError(`manifest folder ${this.#dir} does not exist or is not a folder`, { dir: this.#dir });
     this.#watch();
     await this.#rescan();
+    if (this.#stopping) return;
     if (this.#resyncMs > 0) this.#resync = setInterval(() => this.#schedule(), this.#resyncMs);
     this.#synced = true;
     this.#feed.open();

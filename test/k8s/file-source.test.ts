@@ -201,6 +201,35 @@ test('the folder moved away and recreated: last state served meanwhile, then rel
   });
 });
 
+test('stop() while start() is still loading leaves no timer or folder watch behind', async () => {
+  // Handles that would keep the process alive: the resync interval and the folder watch.
+  const handles = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout' || kind === 'FSEventWrap').length;
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+  const dir = await mkdtemp(join(tmpdir(), 'kube-xds-files-'));
+  try {
+    await writeFile(join(dir, 'web.yaml'), yaml(web, webSlice('10.0.0.1')));
+    // Stop at different points of start(): before its stat() returns, during the scan, ...
+    for (const turns of [0, 1, 2, 3, 5, 8]) {
+      await settle();
+      const before = handles();
+      const source = new FileSource(dir, { debounceMs: 1, resyncMs: 60_000 });
+      const batches: ReadonlySet<string>[] = [];
+      source.onChange((changed) => batches.push(changed));
+      const starting = source.start();
+      for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve));
+      await source.stop();
+      await starting;
+      await writeFile(join(dir, 'api.yaml'), yaml(service('api')));
+      await settle();
+      assert.is(handles(), before, `handles left open when stopped after ${turns} turns`);
+      assert.equal(batches, []);
+      await unlink(join(dir, 'api.yaml'));
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('start() on a missing folder fails with KXDS_BAD_CONFIG', async () => {
   const source = new FileSource(join(tmpdir(), 'kube-xds-no-such-folder'));
   try {
