@@ -11,11 +11,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configError, describeError, KubeXdsError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
-import { ChangeFeed, type ChangeListener } from './change-feed.ts';
 import { parseManifest, type ManifestObject } from './manifests.ts';
-import type { ServiceModel } from './model.ts';
-import type { ModelSource, SourceStatus } from './source.ts';
-import { ModelStore, type StoreFilter } from './store.ts';
+import type { StoreFilter } from './store.ts';
+import { StoreSource, type WatchStatus } from './store-source.ts';
 
 export interface FileSourceOptions extends StoreFilter {
   /** Quiet time after a change before rescanning (default 100 ms). */
@@ -32,12 +30,10 @@ interface FileState {
   readonly objects: readonly ManifestObject[];
 }
 
-export class FileSource implements ModelSource {
+export class FileSource extends StoreSource {
   readonly #dir: string;
   readonly #debounceMs: number;
   readonly #resyncMs: number;
-  readonly #store: ModelStore;
-  readonly #feed = new ChangeFeed();
   readonly #files = new Map<string, FileState>();
   /** What the store holds, by object key, with the JSON it was given. */
   readonly #applied = new Map<string, { readonly json: string; readonly manifest: ManifestObject }>();
@@ -51,20 +47,19 @@ export class FileSource implements ModelSource {
   #readable = false;
   #rejected = 0;
   #restarts = 0;
-  #lastError: string | undefined;
 
   constructor(dir: string, options: FileSourceOptions = {}) {
+    super(options);
     this.#dir = dir;
     this.#debounceMs = options.debounceMs ?? 100;
     this.#resyncMs = options.resyncMs ?? 30_000;
-    this.#store = new ModelStore({ ...options, onBadObject: (error) => (this.#lastError = error.message) });
   }
 
   /**
    * Loads the folder once; fails with KXDS_BAD_CONFIG if it is not a readable folder. If
    * stop() runs meanwhile, it returns early (unsynced) and leaves nothing running.
    */
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     const info = await stat(this.#dir).catch(() => undefined);
     if (this.#stopping) return;
     if (!info?.isDirectory()) throw configError(`manifest folder ${this.#dir} does not exist or is not a folder`, { dir: this.#dir });
@@ -73,13 +68,13 @@ export class FileSource implements ModelSource {
     if (this.#stopping) return;
     if (this.#resyncMs > 0) this.#resync = setInterval(() => this.#schedule(), this.#resyncMs);
     this.#synced = true;
-    this.#feed.open();
-    log.info('file source loaded', { dir: this.#dir, files: this.#files.size, services: this.#store.services().size });
+    this.feed.open();
+    log.info('file source loaded', { dir: this.#dir, files: this.#files.size, services: this.store.services().size });
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.#stopping = true;
-    this.#feed.close();
+    this.feed.close();
     clearTimeout(this.#debounce);
     clearInterval(this.#resync);
     this.#watcher?.close();
@@ -87,23 +82,9 @@ export class FileSource implements ModelSource {
     await this.#scan;
   }
 
-  services(): ReadonlyMap<string, ServiceModel> {
-    return this.#store.services();
-  }
-
-  onChange(listener: ChangeListener): void {
-    this.#feed.subscribe(listener);
-  }
-
-  /** badObjects also counts files that failed to parse. restarts counts re-established folder watches. */
-  status(): SourceStatus {
-    return {
-      synced: this.#synced,
-      connected: this.#readable,
-      badObjects: this.#store.badObjects + this.#rejected,
-      restarts: this.#restarts,
-      ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
-    };
+  /** rejected: files that failed to parse and objects they could not name. restarts: re-established folder watches. */
+  protected override watchStatus(): WatchStatus {
+    return { synced: this.#synced, connected: this.#readable, restarts: this.#restarts, rejected: this.#rejected };
   }
 
   #watch(): void {
@@ -117,7 +98,7 @@ export class FileSource implements ModelSource {
       this.#watcher = watcher;
     } catch (error) {
       // The folder is gone; the next successful scan watches it again.
-      this.#lastError = describeError(error);
+      this.lastError = describeError(error);
     }
   }
 
@@ -195,8 +176,8 @@ export class FileSource implements ModelSource {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EISDIR') return undefined;
-      this.#lastError = describeError(error);
-      log.warn('cannot read a manifest file; keeping its last contents', { file: name, error: this.#lastError });
+      this.lastError = describeError(error);
+      log.warn('cannot read a manifest file; keeping its last contents', { file: name, error: this.lastError });
       return this.#files.get(name)?.text;
     }
   }
@@ -215,7 +196,7 @@ export class FileSource implements ModelSource {
 
   #reject(error: KubeXdsError, message: string): void {
     this.#rejected++;
-    this.#lastError = error.message;
+    this.lastError = error.message;
     log.warn(message, { code: error.code, error: error.message, ...error.details });
   }
 
@@ -233,24 +214,24 @@ export class FileSource implements ModelSource {
     for (const [key, { manifest }] of this.#applied) {
       if (desired.has(key)) continue;
       this.#applied.delete(key);
-      record(manifest.kind === 'Service' ? this.#store.deleteService(manifest.object) : this.#store.deleteSlice(manifest.object));
+      record(manifest.kind === 'Service' ? this.store.deleteService(manifest.object) : this.store.deleteSlice(manifest.object));
     }
     for (const [key, manifest] of desired) {
       const json = JSON.stringify(manifest.object);
       if (this.#applied.get(key)?.json === json) continue;
       this.#applied.set(key, { json, manifest });
-      record(manifest.kind === 'Service' ? this.#store.applyService(manifest.object) : this.#store.applySlice(manifest.object));
+      record(manifest.kind === 'Service' ? this.store.applyService(manifest.object) : this.store.applySlice(manifest.object));
     }
-    this.#feed.add(changed);
+    this.feed.add(changed);
   }
 
   #folderUnreadable(error: unknown): void {
     const message = describeError(error);
-    if (this.#readable || this.#lastError !== message) {
+    if (this.#readable || this.lastError !== message) {
       log.warn('cannot read the manifest folder; serving the last state', { dir: this.#dir, error: message });
     }
     this.#readable = false;
-    this.#lastError = message;
+    this.lastError = message;
     // The watch may be on a folder that no longer exists; watch again once it is back.
     this.#unwatch();
   }

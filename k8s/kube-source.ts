@@ -4,12 +4,9 @@
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { log } from '../common/log.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
-import { ChangeFeed, type ChangeListener } from './change-feed.ts';
-import type { ServiceModel } from './model.ts';
 import { ResilientInformer, type InformerEvents } from './resilient-informer.ts';
 import type { LabelSelector } from './selector.ts';
-import type { ModelSource, SourceStatus } from './source.ts';
-import { ModelStore } from './store.ts';
+import { StoreSource, type WatchStatus } from './store-source.ts';
 
 export interface KubeSourceOptions {
   /** Watch only these namespaces (one informer per namespace and kind); absent or empty = all. */
@@ -22,27 +19,24 @@ export interface KubeSourceOptions {
   readonly listTimeoutMs?: number;
 }
 
-export class KubeSource implements ModelSource {
-  readonly #store: ModelStore;
-  readonly #feed = new ChangeFeed();
+export class KubeSource extends StoreSource {
   readonly #informers: readonly ResilientInformer[];
-  #lastError: string | undefined;
 
   constructor(kubeConfig: KubeConfig, options: KubeSourceOptions = {}) {
-    this.#store = new ModelStore({ ...options, onBadObject: (error) => (this.#lastError = error.message) });
+    super(options);
     const core = kubeConfig.makeApiClient(CoreV1Api);
     const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
     const labelSelector = options.selector?.text || undefined;
     const informerOptions = { backoff: options.backoff ?? defaultBackoff, listTimeoutMs: options.listTimeoutMs ?? 60_000 };
-    const failed = (message: string) => (this.#lastError = message);
+    const failed = (message: string) => (this.lastError = message);
     const services: InformerEvents = {
-      apply: (object) => this.#feed.add(this.#store.applyService(object)),
-      remove: (object) => this.#feed.add(this.#store.deleteService(object)),
+      apply: (object) => this.feed.add(this.store.applyService(object)),
+      remove: (object) => this.feed.add(this.store.deleteService(object)),
       failed,
     };
     const slices: InformerEvents = {
-      apply: (object) => this.#feed.add(this.#store.applySlice(object)),
-      remove: (object) => this.#feed.add(this.#store.deleteSlice(object)),
+      apply: (object) => this.feed.add(this.store.applySlice(object)),
+      remove: (object) => this.feed.add(this.store.deleteSlice(object)),
       failed,
     };
     const scopes: readonly (string | undefined)[] = options.namespaces?.length ? options.namespaces : [undefined];
@@ -79,32 +73,22 @@ export class KubeSource implements ModelSource {
   }
 
   /** Resolves once every informer has listed once; until then failures are retried. */
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     await Promise.all(this.#informers.map((informer) => informer.start()));
-    this.#feed.open();
-    log.info('kubernetes source synced', { services: this.#store.services().size, watches: this.#informers.map((i) => i.path) });
+    this.feed.open();
+    log.info('kubernetes source synced', { services: this.store.services().size, watches: this.#informers.map((i) => i.path) });
   }
 
-  async stop(): Promise<void> {
-    this.#feed.close();
+  override async stop(): Promise<void> {
+    this.feed.close();
     await Promise.all(this.#informers.map((informer) => informer.stop()));
   }
 
-  services(): ReadonlyMap<string, ServiceModel> {
-    return this.#store.services();
-  }
-
-  onChange(listener: ChangeListener): void {
-    this.#feed.subscribe(listener);
-  }
-
-  status(): SourceStatus {
+  protected override watchStatus(): WatchStatus {
     return {
       synced: this.#informers.every((informer) => informer.synced),
       connected: this.#informers.every((informer) => informer.connected),
-      badObjects: this.#store.badObjects,
       restarts: this.#informers.reduce((sum, informer) => sum + informer.restarts, 0),
-      ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
     };
   }
 }

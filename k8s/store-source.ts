@@ -1,0 +1,50 @@
+// What both sources share: the store they feed, the change feed that batches its changes
+// for onChange listeners, and the half of status() those two know. A source adds how it
+// loads and follows the objects (start, stop) and how its watch is doing (watchStatus).
+import { ChangeFeed, type ChangeListener } from './change-feed.ts';
+import type { ServiceModel } from './model.ts';
+import type { ModelSource, SourceStatus } from './source.ts';
+import { ModelStore, type StoreFilter } from './store.ts';
+
+export interface WatchStatus {
+  readonly synced: boolean;
+  readonly connected: boolean;
+  readonly restarts: number;
+  /** Objects the source rejected before they reached the store (counted in badObjects). */
+  readonly rejected?: number;
+}
+
+export abstract class StoreSource implements ModelSource {
+  protected readonly store: ModelStore;
+  /** Give it what the store's apply and delete calls return; open it once synced. */
+  protected readonly feed = new ChangeFeed();
+  /** The last problem seen (a skipped object, a failed watch or read), for status(). */
+  protected lastError: string | undefined;
+
+  constructor(filter: StoreFilter) {
+    this.store = new ModelStore({ ...filter, onBadObject: (error) => (this.lastError = error.message) });
+  }
+
+  abstract start(): Promise<void>;
+  abstract stop(): Promise<void>;
+  protected abstract watchStatus(): WatchStatus;
+
+  services(): ReadonlyMap<string, ServiceModel> {
+    return this.store.services();
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.feed.subscribe(listener);
+  }
+
+  status(): SourceStatus {
+    const { synced, connected, restarts, rejected = 0 } = this.watchStatus();
+    return {
+      synced,
+      connected,
+      badObjects: this.store.badObjects + rejected,
+      restarts,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+}
