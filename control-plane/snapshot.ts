@@ -1,6 +1,7 @@
 // An immutable, complete set of resources for one class of client, and the difference
 // between two of them. A type's version is an order-independent sum of its resources'
 // digests, so patching a few resources updates it without rehashing the rest.
+import { byKey } from '../common/compare.ts';
 import { encodeResource, type MessageOf, type Resource } from './resource.ts';
 import { pushOrder, type TypeUrl } from './types.ts';
 
@@ -43,7 +44,7 @@ export class Snapshot {
   static fromResources(resources: ReadonlyMap<TypeUrl, readonly Resource[]>): Snapshot {
     const byType = new Map<TypeUrl, TypeEntry>();
     for (const type of pushOrder) {
-      const sorted = [...(resources.get(type) ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const sorted = [...(resources.get(type) ?? [])].sort(byKey((resource) => resource.name));
       const map = new Map<string, Resource>();
       for (const resource of sorted) {
         if (map.has(resource.name)) throw new Error(`duplicate ${resource.type} resource "${resource.name}"`);

@@ -2,7 +2,8 @@
 // HEALTHY endpoints and skip DRAINING ones; Envoy drains them.
 import { envoy } from '../generated/envoy.js';
 import type { EndpointModel, ServiceModel, ServicePortModel } from '../k8s/model.ts';
-import { byKey, groupBy } from './collections.ts';
+import { byKey } from '../common/compare.ts';
+import { groupBy } from './collections.ts';
 import { clusterName } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';
 import { routablePorts } from './ports.ts';

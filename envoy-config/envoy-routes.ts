@@ -1,7 +1,7 @@
 // RouteConfigurations for Envoy (gateway and sidecar): a virtual host per Service port,
 // matched by `:authority`, routing to that port's cluster.
 import type { envoy } from '../generated/envoy.js';
-import { byKey } from './collections.ts';
+import { byKey } from '../common/compare.ts';
 import { durationFromMs } from './duration.ts';
 import { clusterName, envoyDomainCandidates } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';

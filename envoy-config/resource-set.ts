@@ -1,5 +1,5 @@
 import type { envoy } from '../generated/envoy.js';
-import { byKey } from './collections.ts';
+import { byKey } from '../common/compare.ts';
 
 /** One client class's resources, each list sorted by resource name. */
 export interface ResourceSet {
