@@ -16,26 +16,27 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export class KubeXdsError extends Error {
   readonly code: ErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
+  /** Structured context for logs (not `details`: uvu hides errors carrying that field). */
+  readonly context: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+  constructor(code: ErrorCode, message: string, context: Record<string, unknown> = {}, options?: ErrorOptions) {
     super(message, options);
     this.name = 'KubeXdsError';
     this.code = code;
-    this.details = Object.freeze({ ...details });
+    this.context = Object.freeze({ ...context });
   }
 }
 
-export function configError(message: string, details?: Record<string, unknown>): KubeXdsError {
-  return new KubeXdsError(ErrorCode.BadConfig, message, details);
+export function configError(message: string, context?: Record<string, unknown>): KubeXdsError {
+  return new KubeXdsError(ErrorCode.BadConfig, message, context);
 }
 
-export function badObject(message: string, details?: Record<string, unknown>): KubeXdsError {
-  return new KubeXdsError(ErrorCode.BadObject, message, details);
+export function badObject(message: string, context?: Record<string, unknown>): KubeXdsError {
+  return new KubeXdsError(ErrorCode.BadObject, message, context);
 }
 
-export function badRequest(message: string, details?: Record<string, unknown>): KubeXdsError {
-  return new KubeXdsError(ErrorCode.BadRequest, message, details);
+export function badRequest(message: string, context?: Record<string, unknown>): KubeXdsError {
+  return new KubeXdsError(ErrorCode.BadRequest, message, context);
 }
 
 /** A readable one-liner for anything thrown, coded or not. */

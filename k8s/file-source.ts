@@ -197,7 +197,7 @@ export class FileSource extends StoreSource {
   #reject(error: KubeXdsError, message: string): void {
     this.#rejected++;
     this.lastError = error.message;
-    log.warn(message, { code: error.code, error: error.message, ...error.details });
+    log.warn(message, { code: error.code, error: error.message, ...error.context });
   }
 
   /** Brings the store in line with the objects of every file. */

@@ -57,7 +57,7 @@ function collect(content: unknown, impliedKind: string | undefined, where: strin
     objects.push(identify(kind, fields));
   } catch (error) {
     if (!(error instanceof KubeXdsError)) throw error;
-    rejected.push(badObject(`${where}: ${error.message}`, { ...error.details, where }));
+    rejected.push(badObject(`${where}: ${error.message}`, { ...error.context, where }));
   }
 }
 

@@ -155,7 +155,7 @@ export class ModelStore {
     } catch (error) {
       if (!(error instanceof KubeXdsError) || error.code !== ErrorCode.BadObject) throw error;
       this.#badObjects++;
-      log.warn('skipping a malformed Kubernetes object', { code: error.code, error: error.message, ...error.details });
+      log.warn('skipping a malformed Kubernetes object', { code: error.code, error: error.message, ...error.context });
       this.#onBadObject?.(error);
       return nothing;
     }

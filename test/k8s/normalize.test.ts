@@ -204,7 +204,7 @@ test('malformed objects throw KXDS_BAD_OBJECT naming the object and the field', 
   assert.match(badObjectError(() => readService(noNamespace)).message, 'metadata.namespace');
   const notArray = badObjectError(() => readService(service('web', { spec: { ports: 'grpc' } })));
   assert.match(notArray.message, 'Service default/web: spec.ports must be a list, got "grpc"');
-  assert.equal(notArray.details, { kind: 'Service', object: 'default/web', field: 'spec.ports' });
+  assert.equal(notArray.context, { kind: 'Service', object: 'default/web', field: 'spec.ports' });
   assert.match(badObjectError(() => readService(service('web', { ports: [{ port: 0 }] }))).message, 'spec.ports[0].port must be a port number 1..65535, got 0');
   assert.match(badObjectError(() => readService(service('web', { ports: [{ port: 'http' }] }))).message, 'spec.ports[0].port');
   assert.match(badObjectError(() => readService(service('web', { ports: [{ name: 'a', port: 80 }, { name: 'a', port: 81 }] }))).message, 'spec.ports[1].name repeats the name of spec.ports[0], got "a"');
@@ -229,7 +229,7 @@ test('Service ports: names are DNS-1123 labels, required with two or more ports;
   assert.match(badObjectError(ports({ name: 'a', port: 80 }, { port: 81 })).message, 'spec.ports[1].name must be set');
   const repeated = badObjectError(ports({ name: 'a', port: 80 }, { name: 'b', port: 80, protocol: 'TCP' }));
   assert.match(repeated.message, 'spec.ports[1].port repeats the port and protocol of spec.ports[0], got "80/TCP"');
-  assert.is(repeated.details.field, 'spec.ports[1].port');
+  assert.is(repeated.context.field, 'spec.ports[1].port');
   for (const name of ['HTTP', 'http_1', '-http', 'http-', 'a.b', 'a'.repeat(64)]) {
     assert.match(badObjectError(ports({ name, port: 80 })).message, 'spec.ports[0].name must be a DNS-1123 label', name);
   }
