@@ -2,20 +2,20 @@
 import { badRequest } from '../common/errors.ts';
 import { roleMetadataKey } from '../envoy-config/bootstrap-envoy.ts';
 import type { envoy } from '../generated/envoy.js';
-import { NodeClass } from './types.ts';
+import type { ClientClass } from '../envoy-config/resource-set.ts';
 
 /**
  * An explicit role wins. Without one, Envoy is a gateway (it cannot use the api_listeners
  * proxyless clients get) and everything else — gRPC clients — is proxyless.
  */
-export function classifyNode(node: envoy.config.core.v3.INode): NodeClass {
+export function classifyNode(node: envoy.config.core.v3.INode): ClientClass {
   const roleValue = node.metadata?.fields?.[roleMetadataKey];
   if (roleValue) {
     const role = roleValue.stringValue;
-    if (role === NodeClass.Gateway || role === NodeClass.Sidecar || role === NodeClass.Proxyless) return role;
+    if (role === 'gateway' || role === 'sidecar' || role === 'proxyless') return role;
     throw badRequest(
       `node metadata "${roleMetadataKey}" must be one of gateway, sidecar, proxyless; got ${JSON.stringify(role ?? roleValue)}`,
     );
   }
-  return node.user_agent_name === 'envoy' ? NodeClass.Gateway : NodeClass.Proxyless;
+  return node.user_agent_name === 'envoy' ? 'gateway' : 'proxyless';
 }

@@ -3,20 +3,21 @@
 // listener and cluster a client holds.
 import type { Resource } from './resource.ts';
 import { diffSnapshots, type Snapshot, type SnapshotChanges } from './snapshot.ts';
-import type { NodeClass, TypeUrl } from './types.ts';
+import type { ClientClass } from '../envoy-config/resource-set.ts';
+import type { TypeUrl } from './types.ts';
 
 /** `changes` is undefined when the class has just become ready (everything is new). */
-export type SnapshotListener = (nodeClass: NodeClass, snapshot: Snapshot, changes: SnapshotChanges | undefined) => void;
+export type SnapshotListener = (nodeClass: ClientClass, snapshot: Snapshot, changes: SnapshotChanges | undefined) => void;
 
 export class SnapshotCache {
-  readonly #snapshots = new Map<NodeClass, Snapshot>();
+  readonly #snapshots = new Map<ClientClass, Snapshot>();
   readonly #listeners = new Set<SnapshotListener>();
 
-  get(nodeClass: NodeClass): Snapshot | undefined {
+  get(nodeClass: ClientClass): Snapshot | undefined {
     return this.#snapshots.get(nodeClass);
   }
 
-  set(nodeClass: NodeClass, snapshot: Snapshot): void {
+  set(nodeClass: ClientClass, snapshot: Snapshot): void {
     const previous = this.#snapshots.get(nodeClass);
     if (previous === snapshot) return;
     this.#publish(nodeClass, snapshot, previous ? diffSnapshots(previous, snapshot) : undefined);
@@ -26,7 +27,7 @@ export class SnapshotCache {
    * Changes a few resources of one type in a class that is already ready, without diffing
    * the whole snapshot (the endpoints fast path). Returns false when the class is not ready.
    */
-  patch(nodeClass: NodeClass, type: TypeUrl, upserts: Iterable<Resource>, removals: Iterable<string> = []): boolean {
+  patch(nodeClass: ClientClass, type: TypeUrl, upserts: Iterable<Resource>, removals: Iterable<string> = []): boolean {
     const previous = this.#snapshots.get(nodeClass);
     if (!previous) return false;
     const { snapshot, changes } = previous.patch(type, upserts, removals);
@@ -34,7 +35,7 @@ export class SnapshotCache {
     return true;
   }
 
-  #publish(nodeClass: NodeClass, snapshot: Snapshot, changes: SnapshotChanges | undefined): void {
+  #publish(nodeClass: ClientClass, snapshot: Snapshot, changes: SnapshotChanges | undefined): void {
     this.#snapshots.set(nodeClass, snapshot);
     if (changes?.size === 0) return;
     for (const listener of this.#listeners) listener(nodeClass, snapshot, changes);

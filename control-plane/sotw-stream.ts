@@ -10,7 +10,8 @@ import type { Snapshot, SnapshotChanges } from './snapshot.ts';
 import { versionOf } from './snapshot.ts';
 import type { StreamStatus } from './stream-status.ts';
 import { Subscription } from './subscription.ts';
-import { isFullState, isTypeUrl, NodeClass, pushOrder, typeShortName, TypeUrl } from './types.ts';
+import type { ClientClass } from '../envoy-config/resource-set.ts';
+import { isFullState, isTypeUrl, pushOrder, typeShortName, TypeUrl } from './types.ts';
 
 type DiscoveryRequest = envoy.service.discovery.v3.IDiscoveryRequest;
 type Node = envoy.config.core.v3.INode;
@@ -20,7 +21,7 @@ export interface StreamContext {
   readonly peer: string;
   readonly controlPlane?: string;
   /** The current snapshot of a class, or undefined while the class is not ready. */
-  snapshotOf(nodeClass: NodeClass): Snapshot | undefined;
+  snapshotOf(nodeClass: ClientClass): Snapshot | undefined;
   write(response: Buffer): void;
 }
 
@@ -30,7 +31,7 @@ export class SotwStream {
   readonly #subscriptions = new Map<TypeUrl, Subscription>();
   readonly #unknownTypes = new Set<string>();
   #node?: Node;
-  #nodeClass?: NodeClass;
+  #nodeClass?: ClientClass;
   #nonce = 0;
   #staleRequests = 0;
 
@@ -42,7 +43,7 @@ export class SotwStream {
     return this.#context.id;
   }
 
-  get nodeClass(): NodeClass | undefined {
+  get nodeClass(): ClientClass | undefined {
     return this.#nodeClass;
   }
 
@@ -61,7 +62,7 @@ export class SotwStream {
     let subscription = this.#subscriptions.get(typeUrl);
     if (!subscription) {
       // Only Envoy takes an empty first list as "everything"; gRPC clients always name resources.
-      subscription = new Subscription(typeUrl, this.#nodeClass !== NodeClass.Proxyless);
+      subscription = new Subscription(typeUrl, this.#nodeClass !== 'proxyless');
       this.#subscriptions.set(typeUrl, subscription);
     }
     const nonce = request.response_nonce ?? '';

@@ -1,5 +1,6 @@
 // What an operator wants to see about one ADS stream, per resource type.
-import type { NodeClass, TypeUrl } from './types.ts';
+import type { ClientClass } from '../envoy-config/resource-set.ts';
+import type { TypeUrl } from './types.ts';
 
 export interface NackRecord {
   readonly version: string;
@@ -26,7 +27,7 @@ export interface StreamStatus {
   readonly nodeId?: string;
   readonly nodeCluster?: string;
   readonly userAgent?: string;
-  readonly nodeClass?: NodeClass;
+  readonly nodeClass?: ClientClass;
   readonly connectedAt: Date;
   readonly types: readonly TypeStatus[];
   readonly staleRequests: number;

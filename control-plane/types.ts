@@ -1,5 +1,3 @@
-import type { ClientClass } from '../envoy-config/resource-set.ts';
-
 // Resource types served over ADS, in the order pushes go out (make before break:
 // clusters and their endpoints exist before listeners and routes point at them).
 
@@ -31,7 +29,3 @@ export const typeShortName: Record<TypeUrl, string> = {
   [TypeUrl.Listener]: 'LDS',
   [TypeUrl.Route]: 'RDS',
 };
-
-/** Each class of client gets its own snapshot (the builders' client classes). */
-export type NodeClass = ClientClass;
-export const NodeClass = { Proxyless: 'proxyless', Gateway: 'gateway', Sidecar: 'sidecar' } as const satisfies Record<string, ClientClass>;

@@ -2,7 +2,7 @@
 import { AdsServer, type AdsServerOptions } from '../../control-plane/ads-server.ts';
 import { Snapshot, type SnapshotMessages } from '../../control-plane/snapshot.ts';
 import { SnapshotCache } from '../../control-plane/snapshot-cache.ts';
-import { NodeClass } from '../../control-plane/types.ts';
+import type { ClientClass } from '../../envoy-config/resource-set.ts';
 import { RawAdsClient, grpcNode } from './raw-ads-client.ts';
 import type { envoy } from '../../generated/envoy.js';
 
@@ -23,7 +23,7 @@ export class AdsFixture {
     return fixture;
   }
 
-  set(messages: SnapshotMessages, nodeClass: NodeClass = NodeClass.Proxyless): Snapshot {
+  set(messages: SnapshotMessages, nodeClass: ClientClass = 'proxyless'): Snapshot {
     const snapshot = Snapshot.fromMessages(messages);
     this.cache.set(nodeClass, snapshot);
     return snapshot;
