@@ -37,7 +37,7 @@ export interface PipelineStats {
   readonly endpointOnlyFlushes: number;
   /** Builds that threw; the Service keeps its previous resources. */
   readonly failedBuilds: number;
-  /** Services left out of the last publish because their resource names clash. */
+  /** Services refused because two of their resources share a name. */
   readonly conflictingServices: number;
 }
 
@@ -50,7 +50,8 @@ export class SnapshotPipeline {
   #quietTimer?: NodeJS.Timeout;
   #maxTimer?: NodeJS.Timeout;
   #stopped = false;
-  #stats = { flushes: 0, endpointOnlyFlushes: 0, failedBuilds: 0, conflictingServices: 0 };
+  #stats = { flushes: 0, endpointOnlyFlushes: 0, failedBuilds: 0 };
+  readonly #conflicting = new Set<string>();
 
   constructor(source: ModelSource, cache: SnapshotCache, options: PipelineOptions) {
     this.#source = source;
@@ -72,7 +73,7 @@ export class SnapshotPipeline {
   }
 
   stats(): PipelineStats {
-    return { ...this.#stats };
+    return { ...this.#stats, conflictingServices: this.#conflicting.size };
   }
 
   #schedule(changed: ReadonlySet<string>): void {
@@ -110,7 +111,10 @@ export class SnapshotPipeline {
       } else {
         shapeChanged = true;
         if (service) this.#rebuildService(key, service);
-        else this.#services.delete(key);
+        else {
+          this.#services.delete(key);
+          this.#conflicting.delete(key);
+        }
       }
     }
     if (shapeChanged) {
@@ -121,15 +125,28 @@ export class SnapshotPipeline {
     for (const clientClass of clientClasses) this.#cache.patch(clientClass, TypeUrl.Endpoint, upserts, removals);
   }
 
+  /**
+   * Builds a Service for every class. A build that throws, or that gives two resources of
+   * one type the same name (two ports that alias each other), is refused: the Service keeps
+   * what it had, so one bad object can never make a whole snapshot invalid. Names of
+   * different Services cannot clash: they all contain the namespace and name.
+   */
   #rebuildService(key: string, service: ServiceModel): void {
     try {
       const byClass = new Map<ClientClass, Encoded>();
       for (const clientClass of clientClasses) {
-        byClass.set(clientClass, encodeSet(serviceResources(service, clientClass, this.#options.envoy)));
+        const encoded = encodeSet(serviceResources(service, clientClass, this.#options.envoy));
+        const clash = duplicateName(encoded);
+        if (clash) {
+          this.#conflicting.add(key);
+          log.error('refusing a Service whose resource names clash; it keeps its previous resources', { service: key, class: clientClass, clash });
+          return;
+        }
+        byClass.set(clientClass, encoded);
       }
+      this.#conflicting.delete(key);
       this.#services.set(key, { shape: shapeOf(service), byClass, endpoints: byClass.get('proxyless')!.get(TypeUrl.Endpoint)! });
     } catch (error) {
-      // One Service that cannot be built must not stop the others: it keeps what it had.
       this.#stats.failedBuilds++;
       log.error('cannot build resources for a Service; keeping its previous ones', { service: key, error: describeError(error) });
     }
@@ -145,43 +162,26 @@ export class SnapshotPipeline {
     }
   }
 
-  /**
-   * Full snapshots for every class from the per-Service state plus Envoy's shared routing.
-   * A Service whose resource names clash with an earlier one (by key) is left out of that
-   * class, so one bad object cannot block everyone's snapshot.
-   */
+  /** Full snapshots for every class from the per-Service state plus Envoy's shared routing. */
   #publishAll(): void {
     const live = this.#source.services();
     const keys = [...this.#services.keys()].filter((key) => live.has(key)).sort();
-    let conflicting = 0;
+    const models = keys.map((key) => live.get(key)!);
     for (const clientClass of clientClasses) {
       const byType = new Map<TypeUrl, Resource[]>(pushOrder.map((type) => [type, []]));
-      const claimed = new Set<string>();
-      const included: ServiceModel[] = [];
       for (const key of keys) {
         const state = this.#services.get(key)!;
         // Endpoints come from `state.endpoints`, which the fast path keeps current.
-        const resources = [...state.byClass.get(clientClass)!].flatMap(([type, list]) => (type === TypeUrl.Endpoint ? [] : list));
-        resources.push(...state.endpoints);
-        const names = resources.map((r) => `${r.type} ${r.name}`);
-        const clash = names.find((name) => claimed.has(name)) ?? (new Set(names).size < names.length ? 'within the Service' : undefined);
-        if (clash) {
-          conflicting++;
-          log.error('leaving out a Service whose resource names clash', { service: key, class: clientClass, clash });
-          continue;
-        }
-        for (const name of names) claimed.add(name);
-        for (const resource of resources) byType.get(resource.type)!.push(resource);
-        included.push(live.get(key)!);
+        for (const [type, list] of state.byClass.get(clientClass)!) if (type !== TypeUrl.Endpoint) byType.get(type)!.push(...list);
+        byType.get(TypeUrl.Endpoint)!.push(...state.endpoints);
       }
-      for (const [type, list] of encodeSet(sharedRouting(included, clientClass, this.#options.envoy))) byType.get(type)!.push(...list);
+      for (const [type, list] of encodeSet(sharedRouting(models, clientClass, this.#options.envoy))) byType.get(type)!.push(...list);
       try {
         this.#cache.set(clientClass, Snapshot.fromResources(byType));
       } catch (error) {
         log.error('cannot publish a snapshot; clients keep the previous one', { class: clientClass, error: describeError(error) });
       }
     }
-    this.#stats.conflictingServices = conflicting / clientClasses.length;
   }
 }
 
@@ -192,6 +192,17 @@ function encodeSet(set: ResourceSet): Encoded {
     [TypeUrl.Listener, set.listeners.map((m) => encodeResource(TypeUrl.Listener, m))],
     [TypeUrl.Route, set.routes.map((m) => encodeResource(TypeUrl.Route, m))],
   ]);
+}
+
+function duplicateName(encoded: Encoded): string | undefined {
+  for (const resources of encoded.values()) {
+    const names = new Set<string>();
+    for (const { name } of resources) {
+      if (names.has(name)) return name;
+      names.add(name);
+    }
+  }
+  return undefined;
 }
 
 function shapeOf(service: ServiceModel): string {
