@@ -14,7 +14,8 @@ import { envoyConfigOptions } from '../../envoy-config/options.ts';
 import { clientClasses } from '../../envoy-config/resource-set.ts';
 import { envoyNode } from '../support/raw-ads-client.ts';
 import { LoadClients } from './load-clients.ts';
-import { generatedService, MemorySource } from './model-source.ts';
+import { MemorySource } from '../support/memory-source.ts';
+import { generatedService } from './model-source.ts';
 import { bytes, collectGarbage, heading, ms, note, now, percentileCells, percentileHeader, percentiles, table, until, wallNow } from './stats.ts';
 
 const large = 10_000;

@@ -1,8 +1,6 @@
-// An in-memory ModelSource for benchmarks that skip Kubernetes: generated Services whose
-// models the bench edits in place, then announces the change as a real source would.
+// Generated Service models for benchmarks that skip Kubernetes (fed through
+// test/support/memory-source.ts).
 import type { EndpointModel, ServiceModel } from '../../k8s/model.ts';
-import { serviceKey } from '../../k8s/model.ts';
-import type { ModelSource, SourceStatus } from '../../k8s/source.ts';
 
 const zones = ['zone-a', 'zone-b', 'zone-c'];
 
@@ -24,39 +22,4 @@ export function generatedService(index: number, endpointsPerService: number, gen
     ipFamily: 'IPv4',
     annotations: {},
   };
-}
-
-export class MemorySource implements ModelSource {
-  readonly #services = new Map<string, ServiceModel>();
-  readonly #listeners: Array<(changed: ReadonlySet<string>) => void> = [];
-
-  constructor(services: Iterable<ServiceModel>) {
-    for (const service of services) this.#services.set(serviceKey(service.namespace, service.name), service);
-  }
-
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-
-  services(): ReadonlyMap<string, ServiceModel> {
-    return this.#services;
-  }
-
-  onChange(listener: (changed: ReadonlySet<string>) => void): void {
-    this.#listeners.push(listener);
-  }
-
-  status(): SourceStatus {
-    return { synced: true, connected: true, badObjects: 0, restarts: 0 };
-  }
-
-  /** Replaces (or adds) Services and tells the listeners, as one batch. */
-  put(...services: ServiceModel[]): void {
-    const changed = new Set<string>();
-    for (const service of services) {
-      const key = serviceKey(service.namespace, service.name);
-      this.#services.set(key, service);
-      changed.add(key);
-    }
-    for (const listener of this.#listeners) listener(changed);
-  }
 }

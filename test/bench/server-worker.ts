@@ -10,7 +10,8 @@ import { AdsServer } from '../../control-plane/ads-server.ts';
 import { SnapshotCache } from '../../control-plane/snapshot-cache.ts';
 import { TypeUrl } from '../../control-plane/types.ts';
 import { envoyConfigOptions } from '../../envoy-config/options.ts';
-import { generatedService, MemorySource } from './model-source.ts';
+import { MemorySource } from '../support/memory-source.ts';
+import { generatedService } from './model-source.ts';
 import type { Reply, Request, ServerSetup } from './server-thread.ts';
 import { wallNow } from './stats.ts';
 

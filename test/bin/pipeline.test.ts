@@ -11,36 +11,8 @@ import { buildResourceSet } from '../../envoy-config/build.ts';
 import { envoyConfigOptions } from '../../envoy-config/options.ts';
 import { clientClasses } from '../../envoy-config/resource-set.ts';
 import type { ServiceModel } from '../../k8s/model.ts';
-import type { ModelSource, SourceStatus } from '../../k8s/source.ts';
+import { MemorySource } from '../support/memory-source.ts';
 import { waitFor } from '../support/wait.ts';
-
-/** A model source driven directly by the test. */
-class TestSource implements ModelSource {
-  readonly #services = new Map<string, ServiceModel>();
-  readonly #listeners: Array<(changed: ReadonlySet<string>) => void> = [];
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  services(): ReadonlyMap<string, ServiceModel> {
-    return this.#services;
-  }
-  onChange(listener: (changed: ReadonlySet<string>) => void): void {
-    this.#listeners.push(listener);
-  }
-  status(): SourceStatus {
-    return { synced: true, connected: true, badObjects: 0, restarts: 0 };
-  }
-  put(...services: ServiceModel[]): void {
-    for (const service of services) this.#services.set(`${service.namespace}/${service.name}`, service);
-    this.#emit(services.map((s) => `${s.namespace}/${s.name}`));
-  }
-  remove(key: string): void {
-    this.#services.delete(key);
-    this.#emit([key]);
-  }
-  #emit(keys: string[]): void {
-    for (const listener of this.#listeners) listener(new Set(keys));
-  }
-}
 
 function service(name: string, addresses: string[], ports: Array<{ name: string; port: number }> = [{ name: 'grpc', port: 50051 }]): ServiceModel {
   return {
@@ -59,10 +31,10 @@ function service(name: string, addresses: string[], ports: Array<{ name: string;
 
 const options = { envoy: envoyConfigOptions(), coalesceWindowMs: 5, coalesceMaxDelayMs: 50 };
 
-interface Context { source: TestSource; cache: SnapshotCache; pipeline: SnapshotPipeline }
+interface Context { source: MemorySource; cache: SnapshotCache; pipeline: SnapshotPipeline }
 const test = suite<Context>('pipeline', {} as Context);
 test.before.each((context) => {
-  context.source = new TestSource();
+  context.source = new MemorySource();
   context.cache = new SnapshotCache();
   context.pipeline = new SnapshotPipeline(context.source, context.cache, options);
 });
