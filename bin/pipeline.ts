@@ -95,19 +95,16 @@ export class SnapshotPipeline {
 
     const services = this.#source.services();
     const upserts: Resource[] = [];
-    const removals: string[] = [];
     let shapeChanged = false;
     for (const key of keys) {
       const service = services.get(key);
       const state = this.#services.get(key);
       if (service && state && state.shape === shapeOf(service)) {
+        // Same shape, same ports: the same ClusterLoadAssignment names, only new contents.
         const endpoints = this.#loadAssignments(key, service);
         if (!endpoints) continue;
-        const previous = new Set(state.endpoints.map((r) => r.name));
         state.endpoints = endpoints;
         upserts.push(...endpoints);
-        for (const resource of endpoints) previous.delete(resource.name);
-        removals.push(...previous);
       } else {
         shapeChanged = true;
         if (service) this.#rebuildService(key, service);
@@ -122,7 +119,7 @@ export class SnapshotPipeline {
       return;
     }
     this.#stats.endpointOnlyFlushes++;
-    for (const clientClass of clientClasses) this.#cache.patch(clientClass, TypeUrl.Endpoint, upserts, removals);
+    for (const clientClass of clientClasses) this.#cache.patch(clientClass, TypeUrl.Endpoint, upserts);
   }
 
   /**
@@ -175,8 +172,8 @@ export class SnapshotPipeline {
         for (const [type, list] of state.byClass.get(clientClass)!) if (type !== TypeUrl.Endpoint) byType.get(type)!.push(...list);
         byType.get(TypeUrl.Endpoint)!.push(...state.endpoints);
       }
-      for (const [type, list] of encodeSet(sharedRouting(models, clientClass, this.#options.envoy))) byType.get(type)!.push(...list);
       try {
+        for (const [type, list] of encodeSet(sharedRouting(models, clientClass, this.#options.envoy))) byType.get(type)!.push(...list);
         this.#cache.set(clientClass, Snapshot.fromResources(byType));
       } catch (error) {
         log.error('cannot publish a snapshot; clients keep the previous one', { class: clientClass, error: describeError(error) });
