@@ -55,11 +55,12 @@ function xdsCluster(host: string, port: number) {
       cluster_name: xdsClusterName,
       endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }],
     },
-    // ADS is gRPC, so HTTP/2; TCP keepalive notices a control plane that vanished silently.
+    // ADS is gRPC, so HTTP/2. HTTP/2 PINGs notice a control plane that vanished silently
+    // even through middleboxes (kube-xds does not police ping rates); TCP keepalive backs them up.
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-        explicit_http_config: { http2_protocol_options: {} },
+        explicit_http_config: { http2_protocol_options: { connection_keepalive: { interval: '30s', timeout: '5s' } } },
       },
     },
     upstream_connection_options: { tcp_keepalive: { keepalive_probes: 3, keepalive_time: 30, keepalive_interval: 5 } },
