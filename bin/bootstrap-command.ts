@@ -20,11 +20,14 @@ export const bootstrapFlags: Readonly<Record<'grpc' | 'envoy', readonly FlagSpec
   ],
 };
 
-/** The bootstrap file for `argv` = [kind, ...flags]. */
-export function bootstrapText(argv: readonly string[], env: NodeJS.ProcessEnv): string {
+/**
+ * The bootstrap file for `argv` = [kind, ...flags]. Flags only: KUBE_XDS_XDS_ADDRESS is
+ * where `serve` listens, not the address clients should dial.
+ */
+export function bootstrapText(argv: readonly string[]): string {
   const [kind, ...rest] = argv;
   if (kind === 'grpc') {
-    const flags = parseFlags(bootstrapFlags.grpc, rest, env);
+    const flags = parseFlags(bootstrapFlags.grpc, rest, {});
     const serverUri = required(flags, 'xds-address');
     parseAddress('xds-address', serverUri);
     const zone = single(flags, 'zone');
@@ -32,7 +35,7 @@ export function bootstrapText(argv: readonly string[], env: NodeJS.ProcessEnv): 
     return JSON.stringify(document, null, 2) + '\n';
   }
   if (kind === 'envoy') {
-    const flags = parseFlags(bootstrapFlags.envoy, rest, env);
+    const flags = parseFlags(bootstrapFlags.envoy, rest, {});
     const role = required(flags, 'role');
     if (role !== 'gateway' && role !== 'sidecar') throw configError(`--role must be gateway or sidecar, got "${role}"`);
     const { host, port } = parseAddress('xds-address', required(flags, 'xds-address'));

@@ -15,13 +15,13 @@ Usage:
   kube-xds help                          this text
 
 serve flags:
-${flagHelp(serveFlags)}
+${flagHelp(serveFlags, true)}
 
-bootstrap grpc flags:
-${flagHelp(bootstrapFlags.grpc)}
+bootstrap grpc flags (flags only: serve's KUBE_XDS_* variables are not read here):
+${flagHelp(bootstrapFlags.grpc, false)}
 
 bootstrap envoy flags:
-${flagHelp(bootstrapFlags.envoy)}
+${flagHelp(bootstrapFlags.envoy, false)}
 `;
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -31,7 +31,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       return serve(rest, env);
     case 'bootstrap': {
       if (rest.includes('--help')) return printUsage();
-      process.stdout.write(bootstrapText(rest, env));
+      process.stdout.write(bootstrapText(rest));
       return 0;
     }
     case 'demo': {

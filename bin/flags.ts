@@ -49,10 +49,11 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[], 
   return result;
 }
 
-export function flagHelp(specs: readonly FlagSpec[]): string {
+/** `withEnv`: the command also reads each flag from its KUBE_XDS_* variable. */
+export function flagHelp(specs: readonly FlagSpec[], withEnv: boolean): string {
   const rows = specs.map((spec) => {
     const left = `  --${spec.name}${spec.value ? ` ${spec.value}` : ''}`;
-    const notes = [spec.repeatable ? 'repeatable' : '', spec.default !== undefined ? `default ${spec.default}` : '', `env ${envName(spec.name)}`]
+    const notes = [spec.repeatable ? 'repeatable' : '', spec.default !== undefined ? `default ${spec.default}` : '', withEnv ? `env ${envName(spec.name)}` : '']
       .filter(Boolean)
       .join('; ');
     return `${left.padEnd(38)} ${spec.help} (${notes})`;

@@ -53,7 +53,7 @@ test('bootstrap grpc prints the JSON proxyless clients read', async () => {
   assert.is(bootstrap.xds_servers[0].server_uri, 'kube-xds.kube-xds.svc:18000');
   assert.is(bootstrap.node.id, 'app-1');
   assert.ok(bootstrap.node.locality);
-  const missing = await cli(['bootstrap', 'grpc']);
+  const missing = await cli(['bootstrap', 'grpc'], { KUBE_XDS_XDS_ADDRESS: '0.0.0.0:18000' });
   assert.is(missing.code, 2);
   assert.match(missing.stderr, '--xds-address is required');
 });

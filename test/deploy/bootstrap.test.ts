@@ -40,7 +40,7 @@ for (const { where, configMap, text } of bootstraps) {
     const { flag, args } = recordedCommand(configMap);
     // Without --node-id the output would depend on the host running the command.
     assert.ok(flag('--xds-address') && flag('--node-id'), `${annotation} names --xds-address and --node-id`);
-    assert.equal(parse(text), parse(bootstrapText(args.slice(1), {})));
+    assert.equal(parse(text), parse(bootstrapText(args.slice(1))));
   });
 }
 

@@ -14,7 +14,7 @@ import { buildResourceSet, envoyConfigOptions } from '../../envoy-config/index.t
 
 /** Exactly what `kube-xds bootstrap grpc` prints for these flags. */
 function cliBootstrap(serverUri: string, nodeId: string, zone?: string) {
-  return JSON.parse(bootstrapText(['grpc', '--xds-address', serverUri, '--node-id', nodeId, ...(zone ? ['--zone', zone] : [])], {}));
+  return JSON.parse(bootstrapText(['grpc', '--xds-address', serverUri, '--node-id', nodeId, ...(zone ? ['--zone', zone] : [])]));
 }
 import type { ServiceModel } from '../../k8s/model.ts';
 import { AdsFixture } from '../support/ads-fixture.ts';
