@@ -1,7 +1,8 @@
-// Source -> builders -> snapshot cache. Changes are coalesced briefly; a change that only
-// moves endpoints takes the fast path: the Service's ClusterLoadAssignments are rebuilt
-// once (they are the same for every class) and patched into each class's snapshot, so
-// only streams subscribed to them hear about it.
+// Source -> builders -> snapshot cache. Changes are coalesced briefly, then patched into
+// each class's snapshot: work grows with what changed, not with the cluster. A change that
+// only moves endpoints takes the fast path (the Service's ClusterLoadAssignments are
+// rebuilt once, as they are the same for every class); any other change rebuilds that
+// Service, plus Envoy's listeners and routes, which span Services.
 import { describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import { encodeResource, type Resource } from '../control-plane/resource.ts';
@@ -25,7 +26,11 @@ export interface PipelineOptions {
 
 type Encoded = ReadonlyMap<TypeUrl, readonly Resource[]>;
 
+type MutablePatch = { upserts: Resource[]; removals: string[] };
+
 interface ServiceState {
+  /** The model this state was built from (its endpoints may since have moved on). */
+  readonly model: ServiceModel;
   /** Everything of the model but the endpoints: equal shape = only endpoints can differ. */
   readonly shape: string;
   readonly byClass: ReadonlyMap<ClientClass, Encoded>;
@@ -94,8 +99,8 @@ export class SnapshotPipeline {
     this.#stats.flushes++;
 
     const services = this.#source.services();
-    const upserts: Resource[] = [];
-    let shapeChanged = false;
+    const endpointUpserts: Resource[] = [];
+    const rebuilt = new Map<string, ServiceState | undefined>(); // key -> its state before
     for (const key of keys) {
       const service = services.get(key);
       const state = this.#services.get(key);
@@ -104,22 +109,52 @@ export class SnapshotPipeline {
         const endpoints = this.#loadAssignments(key, service);
         if (!endpoints) continue;
         state.endpoints = endpoints;
-        upserts.push(...endpoints);
-      } else {
-        shapeChanged = true;
-        if (service) this.#rebuildService(key, service);
-        else {
-          this.#services.delete(key);
-          this.#conflicting.delete(key);
-        }
+        endpointUpserts.push(...endpoints);
+        continue;
+      }
+      rebuilt.set(key, state);
+      if (service) this.#rebuildService(key, service);
+      else {
+        this.#services.delete(key);
+        this.#conflicting.delete(key);
       }
     }
-    if (shapeChanged) {
-      this.#publishAll();
-      return;
+    if (rebuilt.size === 0) this.#stats.endpointOnlyFlushes++;
+    for (const clientClass of clientClasses) {
+      const patches = new Map<TypeUrl, MutablePatch>(pushOrder.map((type) => [type, { upserts: [], removals: [] }]));
+      patches.get(TypeUrl.Endpoint)!.upserts.push(...endpointUpserts);
+      for (const [key, before] of rebuilt) {
+        const after = this.#services.get(key);
+        for (const type of pushOrder) {
+          const now = resourcesOf(after, clientClass, type);
+          const names = new Set(now.map((resource) => resource.name));
+          patches.get(type)!.upserts.push(...now);
+          for (const { name } of resourcesOf(before, clientClass, type)) if (!names.has(name)) patches.get(type)!.removals.push(name);
+        }
+      }
+      if (rebuilt.size > 0 && clientClass !== 'proxyless') this.#patchSharedRouting(clientClass, patches);
+      this.#cache.patch(clientClass, patches);
     }
-    this.#stats.endpointOnlyFlushes++;
-    for (const clientClass of clientClasses) this.#cache.patch(clientClass, TypeUrl.Endpoint, upserts);
+  }
+
+  /**
+   * Envoy's listeners and routes span Services (and are all they own of those types):
+   * rebuilt whole, patched in by difference.
+   */
+  #patchSharedRouting(clientClass: ClientClass, patches: Map<TypeUrl, MutablePatch>): void {
+    const current = this.#cache.get(clientClass);
+    if (!current) return;
+    try {
+      const routing = encodeSet(sharedRouting(this.#models(), clientClass, this.#options.envoy));
+      for (const type of [TypeUrl.Listener, TypeUrl.Route]) {
+        const resources = routing.get(type)!;
+        const names = new Set(resources.map((resource) => resource.name));
+        patches.get(type)!.upserts.push(...resources);
+        for (const name of current.resources(type).keys()) if (!names.has(name)) patches.get(type)!.removals.push(name);
+      }
+    } catch (error) {
+      log.error('cannot build Envoy routing; clients keep the previous one', { class: clientClass, error: describeError(error) });
+    }
   }
 
   /**
@@ -142,7 +177,7 @@ export class SnapshotPipeline {
         byClass.set(clientClass, encoded);
       }
       this.#conflicting.delete(key);
-      this.#services.set(key, { shape: shapeOf(service), byClass, endpoints: byClass.get('proxyless')!.get(TypeUrl.Endpoint)! });
+      this.#services.set(key, { model: service, shape: shapeOf(service), byClass, endpoints: byClass.get('proxyless')!.get(TypeUrl.Endpoint)! });
     } catch (error) {
       this.#stats.failedBuilds++;
       log.error('cannot build resources for a Service; keeping its previous ones', { service: key, error: describeError(error) });
@@ -159,18 +194,19 @@ export class SnapshotPipeline {
     }
   }
 
+  /** The models the current state was built from, sorted by key. */
+  #models(): ServiceModel[] {
+    return [...this.#services.keys()].sort().map((key) => this.#services.get(key)!.model);
+  }
+
   /** Full snapshots for every class from the per-Service state plus Envoy's shared routing. */
   #publishAll(): void {
-    const live = this.#source.services();
-    const keys = [...this.#services.keys()].filter((key) => live.has(key)).sort();
-    const models = keys.map((key) => live.get(key)!);
+    const keys = [...this.#services.keys()];
+    const models = this.#models();
     for (const clientClass of clientClasses) {
       const byType = new Map<TypeUrl, Resource[]>(pushOrder.map((type) => [type, []]));
       for (const key of keys) {
-        const state = this.#services.get(key)!;
-        // Endpoints come from `state.endpoints`, which the fast path keeps current.
-        for (const [type, list] of state.byClass.get(clientClass)!) if (type !== TypeUrl.Endpoint) byType.get(type)!.push(...list);
-        byType.get(TypeUrl.Endpoint)!.push(...state.endpoints);
+        for (const type of pushOrder) byType.get(type)!.push(...resourcesOf(this.#services.get(key), clientClass, type));
       }
       try {
         for (const [type, list] of encodeSet(sharedRouting(models, clientClass, this.#options.envoy))) byType.get(type)!.push(...list);
@@ -189,6 +225,12 @@ function encodeSet(set: ResourceSet): Encoded {
     [TypeUrl.Listener, set.listeners.map((m) => encodeResource(TypeUrl.Listener, m))],
     [TypeUrl.Route, set.routes.map((m) => encodeResource(TypeUrl.Route, m))],
   ]);
+}
+
+function resourcesOf(state: ServiceState | undefined, clientClass: ClientClass, type: TypeUrl): readonly Resource[] {
+  if (!state) return [];
+  // Endpoints come from `state.endpoints`, which the fast path keeps current.
+  return type === TypeUrl.Endpoint ? state.endpoints : state.byClass.get(clientClass)!.get(type)!;
 }
 
 function duplicateName(encoded: Encoded): string | undefined {

@@ -1,8 +1,7 @@
 // One snapshot per client class. A class is ready once its first snapshot is set: until
 // then nothing is answered for it, because an empty LDS/CDS response would delete every
 // listener and cluster a client holds.
-import type { Resource } from './resource.ts';
-import { diffSnapshots, type Snapshot, type SnapshotChanges } from './snapshot.ts';
+import { diffSnapshots, type Snapshot, type SnapshotChanges, type TypePatch } from './snapshot.ts';
 import type { ClientClass } from '../envoy-config/resource-set.ts';
 import type { TypeUrl } from './types.ts';
 
@@ -24,14 +23,14 @@ export class SnapshotCache {
   }
 
   /**
-   * Changes a few resources of one type in a class that is already ready, without diffing
-   * the whole snapshot (the endpoints fast path). Returns false when the class is not ready.
+   * Changes some resources of a class that is already ready, without diffing the whole
+   * snapshot. Returns false when the class is not ready.
    */
-  patch(nodeClass: ClientClass, type: TypeUrl, upserts: Iterable<Resource>, removals: Iterable<string> = []): boolean {
+  patch(nodeClass: ClientClass, patches: ReadonlyMap<TypeUrl, TypePatch>): boolean {
     const previous = this.#snapshots.get(nodeClass);
     if (!previous) return false;
-    const { snapshot, changes } = previous.patch(type, upserts, removals);
-    this.#publish(nodeClass, snapshot, new Map(changes.changed.size + changes.removed.size > 0 ? [[type, changes]] : []));
+    const { snapshot, changes } = previous.patch(patches);
+    this.#publish(nodeClass, snapshot, changes);
     return true;
   }
 

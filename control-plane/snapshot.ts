@@ -14,6 +14,11 @@ export interface TypeChanges {
 }
 export type SnapshotChanges = ReadonlyMap<TypeUrl, TypeChanges>;
 
+export interface TypePatch {
+  readonly upserts: Iterable<Resource>;
+  readonly removals?: Iterable<string>;
+}
+
 export type SnapshotMessages = { readonly [T in TypeUrl]?: readonly MessageOf[T][] };
 
 interface TypeEntry {
@@ -66,33 +71,40 @@ export class Snapshot {
   }
 
   /**
-   * A new snapshot with some resources of one type added, replaced or removed, and what
-   * actually changed; the cost is a copy of that type's map, with no rehashing.
+   * A new snapshot with some resources added, replaced or removed, and what actually
+   * changed. The cost is a copy of each patched type's map, with no rehashing or sorting.
    */
-  patch(type: TypeUrl, upserts: Iterable<Resource>, removals: Iterable<string> = []): { snapshot: Snapshot; changes: TypeChanges } {
-    const entry = this.#entry(type);
-    const next = new Map(entry.resources);
-    let sum = entry.sum;
-    const changed = new Set<string>();
-    const removed = new Set<string>();
-    for (const name of removals) {
-      const old = next.get(name);
-      if (!old) continue;
-      next.delete(name);
-      sum -= old.digest;
-      removed.add(name);
-    }
-    for (const resource of upserts) {
-      const old = next.get(resource.name);
-      if (old?.version === resource.version) continue;
-      next.set(resource.name, resource);
-      sum += resource.digest - (old?.digest ?? 0n);
-      changed.add(resource.name);
-      removed.delete(resource.name);
-    }
+  patch(patches: ReadonlyMap<TypeUrl, TypePatch>): { snapshot: Snapshot; changes: SnapshotChanges } {
     const byType = new Map(this.#byType);
-    byType.set(type, { resources: next, sum: BigInt.asUintN(64, sum) });
-    return { snapshot: new Snapshot(byType), changes: { changed, removed } };
+    const changes = new Map<TypeUrl, TypeChanges>();
+    for (const [type, { upserts, removals = [] }] of patches) {
+      const entry = this.#entry(type);
+      let next: Map<string, Resource> | undefined; // copied on the first real change
+      let sum = entry.sum;
+      const changed = new Set<string>();
+      const removed = new Set<string>();
+      for (const name of removals) {
+        const old = (next ?? entry.resources).get(name);
+        if (!old) continue;
+        next ??= new Map(entry.resources);
+        next.delete(name);
+        sum -= old.digest;
+        removed.add(name);
+      }
+      for (const resource of upserts) {
+        const old = (next ?? entry.resources).get(resource.name);
+        if (old?.version === resource.version) continue;
+        next ??= new Map(entry.resources);
+        next.set(resource.name, resource);
+        sum += resource.digest - (old?.digest ?? 0n);
+        changed.add(resource.name);
+        removed.delete(resource.name);
+      }
+      if (!next) continue;
+      byType.set(type, { resources: next, sum: BigInt.asUintN(64, sum) });
+      changes.set(type, { changed, removed });
+    }
+    return { snapshot: changes.size === 0 ? this : new Snapshot(byType), changes };
   }
 
   #entry(type: TypeUrl): TypeEntry {

@@ -72,7 +72,7 @@ test('an endpoint-only change patches EDS alone, and the result still equals a f
   assertMatchesFullBuild(context);
 });
 
-test('a shape change, a new Service and a removal rebuild fully and match a full build', async (context) => {
+test('shape changes, new and removed Services are patched in and match a full build', async (context) => {
   context.source.put(service('cart', ['10.0.0.1']));
   context.pipeline.start();
   context.source.put(service('cart', ['10.0.0.1'], [{ name: 'grpc', port: 50051 }, { name: 'http', port: 8080 }]), service('pay', ['10.0.1.1']));
@@ -83,6 +83,11 @@ test('a shape change, a new Service and a removal rebuild fully and match a full
   await waitFor('the second flush', () => context.pipeline.stats().flushes === 2);
   assertMatchesFullBuild(context);
   assert.not.ok([...context.cache.get('proxyless')!.resources(TypeUrl.Cluster).keys()].some((name) => name.includes('pay')));
+  assert.ok(context.cache.get('sidecar')!.resources(TypeUrl.Listener).has('sidecar_8080'));
+  context.source.put(service('cart', ['10.0.0.1']));
+  await waitFor('the third flush', () => context.pipeline.stats().flushes === 3);
+  assertMatchesFullBuild(context);
+  assert.not.ok(context.cache.get('sidecar')!.resources(TypeUrl.Listener).has('sidecar_8080'), 'a port no Service has any more loses its listener');
 });
 
 test('changes inside the window are applied together; a steady stream still flushes by the max delay', async (context) => {
