@@ -213,7 +213,6 @@ export class SotwStream {
     const nonce = (++this.#nonce).toString(36);
     subscription.lastNonce = nonce;
     subscription.lastVersionSent = version;
-    subscription.responded = true;
     subscription.responsesSent++;
     const { controlPlane } = this.#context;
     this.#context.write(encodeDiscoveryResponse({ version, type: subscription.type, nonce, resources, controlPlane }));

@@ -13,8 +13,6 @@ export class Subscription {
   #everNamed = false;
   /** What the client was last sent, by name (kept after a NACK so the same is not resent). */
   sent = new Map<string, Resource>();
-  /** At least one response went out (full-state types answer an empty wildcard once). */
-  responded = false;
   lastNonce?: string;
   lastVersionSent?: string;
   ackedVersion?: string;
@@ -42,6 +40,11 @@ export class Subscription {
     for (const name of next) this.names.add(name);
     if (this.wildcard) return;
     for (const name of this.sent.keys()) if (!this.names.has(name)) this.sent.delete(name);
+  }
+
+  /** At least one response went out (full-state types answer an empty wildcard once). */
+  get responded(): boolean {
+    return this.lastNonce !== undefined;
   }
 
   wants(name: string): boolean {
