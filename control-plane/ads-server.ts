@@ -7,6 +7,7 @@ import { envoy } from '../generated/envoy.js';
 import type { SnapshotCache } from './snapshot-cache.ts';
 import { SotwStream } from './sotw-stream.ts';
 import type { StreamStatus } from './stream-status.ts';
+import type { TypeUrl } from './types.ts';
 
 export interface AdsServerOptions {
   /** Delta reconnects and large fleets send big requests; grpc-js defaults to 4 MiB. */
@@ -55,6 +56,7 @@ export class AdsServer {
   readonly #cache: SnapshotCache;
   readonly #options: AdsServerOptions;
   readonly #streams = new Map<AdsCall, SotwStream>();
+  readonly #nacks = new Map<TypeUrl, number>();
   #server?: grpc.Server;
   #unsubscribe?: () => void;
   #nextStreamId = 1;
@@ -118,6 +120,11 @@ export class AdsServer {
     return [...this.#streams.values()].map((stream) => stream.status());
   }
 
+  /** NACKs received since start, by type, from streams open or closed. */
+  nacks(): ReadonlyMap<TypeUrl, number> {
+    return this.#nacks;
+  }
+
   #accept(call: AdsCall): void {
     let pendingBytes = 0;
     const stream: SotwStream = new SotwStream({
@@ -125,6 +132,7 @@ export class AdsServer {
       peer: call.getPeer(),
       controlPlane: this.#options.controlPlaneId,
       snapshotOf: (nodeClass) => this.#cache.get(nodeClass),
+      onNack: (type) => this.#nacks.set(type, (this.#nacks.get(type) ?? 0) + 1),
       write: (response) => {
         if (call.destroyed || call.writableEnded || !this.#streams.has(call)) return;
         if (pendingBytes + response.length > this.#options.maxPendingResponseBytes) {

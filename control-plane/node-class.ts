@@ -19,3 +19,16 @@ export function classifyNode(node: envoy.config.core.v3.INode): ClientClass {
   }
   return node.user_agent_name === 'envoy' ? 'gateway' : 'proxyless';
 }
+
+/**
+ * Whether a client keeps a listener or cluster it subscribed to by name even after its
+ * Service is deleted; its ClusterLoadAssignment is emptied instead. Proxyless gRPC clients
+ * do: told that a resource is gone, grpc-js 1.14 ignores it when it comes back identical
+ * (a `kubectl delete` and `apply` of the same Service) and C-core 1.51 never subscribes to
+ * the cluster again, so neither recovers without a restart. An empty assignment fails
+ * calls just as fast, and a returning Service is one EDS push away. Envoy subscribes to
+ * listeners and clusters by wildcard and takes removals as they are.
+ */
+export function retainsWithdrawnResources(nodeClass: ClientClass): boolean {
+  return nodeClass === 'proxyless';
+}

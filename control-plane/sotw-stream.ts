@@ -3,8 +3,8 @@
 import { badRequest } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import type { envoy } from '../generated/envoy.js';
-import { classifyNode } from './node-class.ts';
-import type { Resource } from './resource.ts';
+import { classifyNode, retainsWithdrawnResources } from './node-class.ts';
+import { encodeResource, type Resource } from './resource.ts';
 import { encodeDiscoveryResponse } from './response.ts';
 import type { Snapshot, SnapshotChanges } from './snapshot.ts';
 import { versionOf } from './snapshot.ts';
@@ -23,6 +23,8 @@ export interface StreamContext {
   /** The current snapshot of a class, or undefined while the class is not ready. */
   snapshotOf(nodeClass: ClientClass): Snapshot | undefined;
   write(response: Buffer): void;
+  /** Called for every NACK, so totals outlive the stream. */
+  onNack(type: TypeUrl): void;
 }
 
 export class SotwStream {
@@ -32,6 +34,8 @@ export class SotwStream {
   readonly #unknownTypes = new Set<string>();
   #node?: Node;
   #nodeClass?: ClientClass;
+  /** Never tell this client that a resource it holds is gone (see retainsWithdrawnResources). */
+  #retainWithdrawn = false;
   #nonce = 0;
   #staleRequests = 0;
 
@@ -71,6 +75,8 @@ export class SotwStream {
       return;
     }
     if (request.error_detail) {
+      subscription.nacks++;
+      this.#context.onNack(typeUrl);
       subscription.lastNack = {
         version: subscription.lastVersionSent ?? '',
         nonce,
@@ -114,9 +120,12 @@ export class SotwStream {
         if (type === TypeUrl.Cluster) resendEndpoints = resend;
       } else {
         const extra = type === TypeUrl.Endpoint ? resendEndpoints : [];
-        const changed = changes ? [...(changes.get(type)?.changed ?? []), ...extra] : undefined;
-        if (changed?.length === 0) continue;
-        this.#respondPartial(type, snapshot, changed);
+        const change = changes?.get(type);
+        // Removed names matter only to a client that is sent a stand-in for them.
+        const removed = this.#retainWithdrawn ? (change?.removed ?? []) : [];
+        const candidates = changes ? [...(change?.changed ?? []), ...removed, ...extra] : undefined;
+        if (candidates?.length === 0) continue;
+        this.#respondPartial(type, snapshot, candidates);
       }
     }
     for (const type of [TypeUrl.Listener, TypeUrl.Cluster]) {
@@ -145,6 +154,7 @@ export class SotwStream {
   #identify(request: DiscoveryRequest): void {
     if (!request.node) throw badRequest('the first request on a stream must carry node');
     this.#nodeClass = classifyNode(request.node);
+    this.#retainWithdrawn = retainsWithdrawnResources(this.#nodeClass);
     this.#node = request.node;
     log.info('client connected', this.#logFields({}));
   }
@@ -164,7 +174,7 @@ export class SotwStream {
     const wanted = new Map<string, Resource>();
     if (subscription.wildcard) for (const [name, resource] of current) wanted.set(name, resource);
     else for (const name of subscription.names) {
-      const resource = current.get(name);
+      const resource = current.get(name) ?? (this.#retainWithdrawn ? subscription.sent.get(name) : undefined);
       if (resource) wanted.set(name, resource);
     }
     if (keepRemoved) {
@@ -200,13 +210,24 @@ export class SotwStream {
     const names = candidates ?? (subscription.wildcard ? current.keys() : subscription.names);
     const toSend = new Map<string, Resource>();
     for (const name of names) {
-      const resource = current.get(name);
-      if (!resource || !subscription.wants(name)) continue;
+      if (!subscription.wants(name)) continue;
+      const resource = current.get(name) ?? this.#standIn(subscription, name);
+      if (!resource) continue;
       if (subscription.sent.get(name)?.version !== resource.version) toSend.set(name, resource);
     }
     if (toSend.size === 0) return;
     for (const [name, resource] of toSend) subscription.sent.set(name, resource);
     this.#send(subscription, snapshot.version(type), [...toSend.values()]);
+  }
+
+  /**
+   * What a client that keeps withdrawn resources gets for one that is gone: listeners,
+   * routes and clusters stay as last sent (so nothing is sent), a ClusterLoadAssignment
+   * becomes empty, so calls fail fast instead of going to pods that left.
+   */
+  #standIn(subscription: Subscription, name: string): Resource | undefined {
+    if (!this.#retainWithdrawn || subscription.type !== TypeUrl.Endpoint || !subscription.sent.has(name)) return undefined;
+    return encodeResource(TypeUrl.Endpoint, { cluster_name: name });
   }
 
   #send(subscription: Subscription, version: string, resources: Resource[]): void {

@@ -18,6 +18,8 @@ export interface TypeStatus {
   readonly lastNonceSent?: string;
   readonly ackedVersion?: string;
   readonly lastNack?: NackRecord;
+  /** Every NACK on this stream for this type. */
+  readonly nacks: number;
   readonly responsesSent: number;
 }
 

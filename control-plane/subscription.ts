@@ -17,6 +17,7 @@ export class Subscription {
   lastVersionSent?: string;
   ackedVersion?: string;
   lastNack?: NackRecord;
+  nacks = 0;
   responsesSent = 0;
 
   readonly #legacyWildcard: boolean;
@@ -60,6 +61,7 @@ export class Subscription {
       lastNonceSent: this.lastNonce,
       ackedVersion: this.ackedVersion,
       lastNack: this.lastNack,
+      nacks: this.nacks,
       responsesSent: this.responsesSent,
     };
   }

@@ -2,11 +2,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TypeUrl } from '../../control-plane/types.ts';
+import { envoy } from '../../generated/envoy.js';
 import { AdsFixture } from '../support/ads-fixture.ts';
 import { cluster, clusterName, handBuiltSnapshot, listener, loadAssignment, route, routeName, type HandBuiltService } from '../support/hand-built.ts';
 import { envoyNode } from '../support/raw-ads-client.ts';
 import { waitFor } from '../support/wait.ts';
 
+const { ClusterLoadAssignment } = envoy.config.endpoint.v3;
 const { Cluster: CDS, Endpoint: EDS, Listener: LDS, Route: RDS } = TypeUrl;
 
 const a: HandBuiltService = { target: 'a.ns.svc.cluster.local:50051', endpoints: [{ address: '10.0.0.1', port: 50051 }] };
@@ -134,13 +136,58 @@ test('LDS responses carry the full subscribed set; RDS and EDS only what changed
   assert.equal(rds.names, [routeName(a.target)]);
 });
 
-test('a deleted listener is removed by a full-state response without it', async ({ ads }) => {
+test('Envoy: a deleted listener is removed by a full-state response without it', async ({ ads }) => {
+  ads.set(handBuiltSnapshot(base), 'gateway');
+  const client = ads.client(envoyNode('gw', 'gateway'));
+  client.request(LDS, [a.target, b.target]);
+  await client.nextOf(LDS);
+  ads.set(handBuiltSnapshot([b, probe]), 'gateway');
+  assert.equal((await client.nextOf(LDS)).names, [b.target]);
+});
+
+test('proxyless: a deleted Service keeps its listener and cluster, its endpoints empty; its return is one EDS push', async ({ ads }) => {
+  ads.set(handBuiltSnapshot(base));
+  const client = ads.client();
+  client.request(LDS, [a.target, b.target]);
+  const lds = await client.nextOf(LDS);
+  client.request(CDS, [clusterName(a.target)]);
+  const cds = await client.nextOf(CDS);
+  client.request(EDS, [clusterName(a.target)]);
+  const eds = await client.nextOf(EDS);
+
+  ads.set(handBuiltSnapshot([b, probe]));
+  const emptied = await client.nextOf(EDS);
+  assert.equal(emptied.names, [clusterName(a.target)]);
+  assert.equal(ClusterLoadAssignment.decode(emptied.resources[0]!.value!).endpoints, [], 'no endpoints: calls fail fast');
+  client.request(LDS, [a.target, b.target]);
+  client.request(CDS, [clusterName(a.target)]);
+  client.request(EDS, [clusterName(a.target)]);
+  await client.barrier(routeName(probe.target));
+  assert.is(client.pending(), 0, 'neither the listener nor the cluster is withdrawn');
+
+  ads.set(handBuiltSnapshot(base));
+  const back = await client.nextOf(EDS);
+  assert.is(back.version, eds.version, 'the same endpoints as before the deletion');
+  await client.barrier(routeName(probe.target));
+  assert.is(client.pending(), 0, 'the unchanged listener and cluster are not resent');
+  const stream = ads.server.streams()[0]!;
+  assert.is(stream.types.find((t) => t.type === LDS)?.lastVersionSent, lds.version);
+  assert.is(stream.types.find((t) => t.type === CDS)?.lastVersionSent, cds.version);
+});
+
+test('proxyless: a resource dropped from the subscription while deleted is forgotten', async ({ ads }) => {
   ads.set(handBuiltSnapshot(base));
   const client = ads.client();
   client.request(LDS, [a.target, b.target]);
   await client.nextOf(LDS);
   ads.set(handBuiltSnapshot([b, probe]));
-  assert.equal((await client.nextOf(LDS)).names, [b.target]);
+  client.request(LDS, [b.target]);
+  await client.barrier(routeName(probe.target));
+  client.request(LDS, [a.target, b.target]);
+  await client.barrier(routeName(probe.target));
+  assert.is(client.pending(), 0, 'a resubscribed, deleted listener is not revived (the client times it out)');
+  ads.set(handBuiltSnapshot(base));
+  assert.equal((await client.nextOf(LDS)).names.sort(), [a.target, b.target], 'and it is sent when it comes back');
 });
 
 test('pushes go CDS, EDS, LDS, RDS; removals come last', async ({ ads }) => {
