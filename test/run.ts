@@ -9,7 +9,7 @@ const limitMs = Number(process.env.TEST_TIMEOUT_MS ?? 600_000);
 const exitGraceMs = 20_000;
 // An optional argument narrows the run to test files whose path matches it (a regex).
 const filter = process.argv[2];
-const pattern = filter ? `${filter}.*\\.test\\.ts$` : '\\.test\\.ts$';
+const pattern = filter ? `(?:${filter}).*\\.test\\.ts$` : '\\.test\\.ts$';
 const child = spawn(process.execPath, ['--import', './test/support/setup.ts', uvuBin, 'test', pattern], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
