@@ -1,10 +1,9 @@
-// Shared parts of the end-to-end tests: five echo backends on 127.0.0.2-6 playing pods, a
-// fake Kubernetes API server holding their Service and EndpointSlice, and a control plane.
+// Shared parts of the end-to-end tests: backends on 127.0.0.2-6 playing pods, a fake
+// Kubernetes API server holding their Service and EndpointSlice, and a control plane.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEchoBackend, type EchoBackend } from '../../bin/demo/echo.ts';
+import { startEchoBackend } from '../../bin/demo/echo.ts';
 import { parseFlags } from '../../bin/flags.ts';
 import { ControlPlane, serveConfig, serveFlags } from '../../bin/serve.ts';
 import { FakeApiServer } from '../support/fake-apiserver.ts';
@@ -14,68 +13,109 @@ export const podAddresses = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5',
 
 export type PodState = 'ready' | 'draining';
 
+/** A backend playing one pod. */
+export interface Pod {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+/** One port of the Service `echo.demo` (or another Service of the test). */
+export interface ServicePort {
+  readonly name: string;
+  readonly port: number;
+  readonly appProtocol?: string;
+}
+
+export const grpcPort: ServicePort = { name: 'grpc', port: 50051, appProtocol: 'grpc' };
+
 export class Cluster {
   readonly api: FakeApiServer;
-  readonly backends: readonly EchoBackend[];
+  /** The pods, in order: setPods(states) gives the first `states.length` of them. */
+  readonly backends: readonly Pod[];
   readonly dir: string;
   readonly kubeconfig: string;
+  readonly #stopPods: () => Promise<void>;
 
-  private constructor(api: FakeApiServer, backends: EchoBackend[], dir: string) {
+  private constructor(api: FakeApiServer, backends: readonly Pod[], stopPods: () => Promise<void>, dir: string) {
     this.api = api;
     this.backends = backends;
+    this.#stopPods = stopPods;
     this.dir = dir;
     this.kubeconfig = join(dir, 'kubeconfig');
   }
 
-  static async start(): Promise<Cluster> {
+  /**
+   * The API server with the Service `echo.demo` on `port`. Pods are grpc-js echo backends
+   * started here unless the caller brings its own (and stops them itself).
+   */
+  static async start({ pods, port = grpcPort }: { pods?: readonly Pod[]; port?: ServicePort } = {}): Promise<Cluster> {
     const api = await FakeApiServer.start();
-    const first = await startEchoBackend('pod-1', podAddresses[0]!);
-    const rest = await Promise.all(podAddresses.slice(1).map((address, i) => startEchoBackend(`pod-${i + 2}`, address, first.port)));
-    const cluster = new Cluster(api, [first, ...rest], await mkdtemp(join(tmpdir(), 'kube-xds-e2e-')));
+    let backends = pods;
+    let stopPods = async () => {};
+    if (!backends) {
+      const first = await startEchoBackend('pod-1', podAddresses[0]!);
+      const echo = [first, ...(await Promise.all(podAddresses.slice(1).map((address, i) => startEchoBackend(`pod-${i + 2}`, address, first.port))))];
+      backends = echo;
+      stopPods = async () => void (await Promise.all(echo.map((backend) => backend.stop())));
+    }
+    const cluster = new Cluster(api, backends, stopPods, await mkdtemp(join(tmpdir(), 'kube-xds-e2e-')));
     await api.writeKubeconfig(cluster.kubeconfig);
-    api.apply('services', {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'echo', namespace: 'demo' },
-      spec: { ports: [{ name: 'grpc', port: 50051, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' }] },
-    });
+    cluster.applyService('echo', [port]);
     return cluster;
   }
 
-  /** Writes the Service's one EndpointSlice: the first `pods.length` backends in these states. */
-  setPods(pods: readonly PodState[]): void {
+  applyService(name: string, ports: readonly ServicePort[]): void {
+    this.api.apply('services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: 'demo' },
+      spec: {
+        ports: ports.map((port) => ({ name: port.name, port: port.port, targetPort: port.name, protocol: 'TCP', ...(port.appProtocol && { appProtocol: port.appProtocol }) })),
+      },
+    });
+  }
+
+  /** Deletes a Service and its EndpointSlice, as `kubectl delete` and the slice controller do. */
+  deleteService(name: string, slice = `${name}-abcde`): void {
+    this.api.delete('services', 'demo', name);
+    this.api.delete('endpointslices', 'demo', slice);
+  }
+
+  /** Writes the `echo` Service's one EndpointSlice: the first `pods.length` backends in these states. */
+  setPods(pods: readonly PodState[], options: { slice?: string; portName?: string } = {}): void {
+    this.setEndpoints('echo', pods.map((state, i) => [this.backends[i]!, state]), options);
+  }
+
+  /** Writes a Service's one EndpointSlice; every pod must listen on the same port. */
+  setEndpoints(service: string, pods: ReadonlyArray<readonly [Pod, PodState]>, { slice = `${service}-abcde`, portName = 'grpc' } = {}): void {
     this.api.apply('endpointslices', {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
-      metadata: { name: 'echo-abcde', namespace: 'demo', labels: { 'kubernetes.io/service-name': 'echo' } },
+      metadata: { name: slice, namespace: 'demo', labels: { 'kubernetes.io/service-name': service } },
       addressType: 'IPv4',
-      ports: [{ name: 'grpc', port: this.backends[0]!.port, protocol: 'TCP' }],
-      endpoints: pods.map((state, i) => ({
-        addresses: [this.backends[i]!.address],
+      ports: [{ name: portName, port: pods[0]?.[0].port ?? 1, protocol: 'TCP' }],
+      endpoints: pods.map(([pod, state]) => ({
+        addresses: [pod.address],
         conditions: state === 'ready' ? { ready: true } : { ready: false, serving: true, terminating: true },
-        targetRef: { kind: 'Pod', name: this.backends[i]!.name, namespace: 'demo' },
+        targetRef: { kind: 'Pod', name: pod.name, namespace: 'demo' },
       })),
     });
   }
 
+  /** In-process control plane flags: the Kubernetes source on this API server. */
+  serveArgs(): string[] {
+    return ['--kubeconfig', this.kubeconfig];
+  }
+
   controlPlane(xdsPort = 0): ControlPlane {
-    const flags = ['--kubeconfig', this.kubeconfig, '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', '127.0.0.1:0', '--log-level', 'silent'];
+    const flags = [...this.serveArgs(), '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', '127.0.0.1:0', '--log-level', 'silent'];
     return new ControlPlane(serveConfig(parseFlags(serveFlags, flags, {})));
   }
 
   async stop(): Promise<void> {
     await this.api.close();
-    await Promise.all(this.backends.map((backend) => backend.stop()));
+    await this.#stopPods();
     await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-/** A port that was free a moment ago (for a control plane that must restart on the same one). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || !address) throw new Error('no port');
-  return address.port;
 }

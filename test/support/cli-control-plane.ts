@@ -1,0 +1,82 @@
+// The control plane as users run it: the CLI in a process of its own, which a test can kill
+// with SIGKILL and start again on the same ports, and read through its admin endpoint.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { StreamStatus } from '../../control-plane/stream-status.ts';
+import { waitFor } from './wait.ts';
+
+const cli = new URL('../../bin/kube-xds.js', import.meta.url).pathname;
+
+export class CliControlPlane {
+  readonly xdsAddress: string;
+  readonly #adminUrl: string;
+  readonly #args: readonly string[];
+  #child?: ChildProcess;
+  #exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(xdsPort: number, adminPort: number, args: readonly string[]) {
+    this.xdsAddress = `127.0.0.1:${xdsPort}`;
+    this.#adminUrl = `http://127.0.0.1:${adminPort}`;
+    this.#args = ['serve', '--xds-address', this.xdsAddress, '--admin-address', `127.0.0.1:${adminPort}`, '--log-level', 'warn', ...args];
+  }
+
+  /** Starts `kube-xds serve` with `args` (beside its addresses) and waits until it is ready. */
+  static async start(args: readonly string[]): Promise<CliControlPlane> {
+    const controlPlane = new CliControlPlane(await freePort(), await freePort(), args);
+    await controlPlane.restart();
+    return controlPlane;
+  }
+
+  /** Starts the process again (after kill) on the same ports, and waits until it is ready. */
+  async restart({ waitReady = true } = {}): Promise<void> {
+    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) throw new Error('the control plane is still running');
+    const child = spawn(process.execPath, [cli, ...this.#args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    this.#child = child;
+    this.#exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    if (waitReady) await waitFor('the control plane to be ready', async () => (await this.#get('/readyz')).ok || child.exitCode !== null, { timeoutMs: 30_000 });
+    if (child.exitCode !== null) throw new Error(`the control plane exited with ${child.exitCode}`);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const exited = this.#exited!;
+    this.#child?.kill(signal);
+    return exited;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#child?.exitCode === null && this.#child.signalCode === null) await this.kill('SIGTERM');
+  }
+
+  async streams(): Promise<StreamStatus[]> {
+    return (await this.#get('/debug/streams')).json() as Promise<StreamStatus[]>;
+  }
+
+  /** NACKs since this process started, from every stream, open or closed. */
+  async nacks(): Promise<number> {
+    const metrics = await (await this.#get('/metrics')).text();
+    let total = 0;
+    for (const match of metrics.matchAll(/^kube_xds_nacks_total\{[^}]*\} (\d+)$/gm)) total += Number(match[1]);
+    return total;
+  }
+
+  /** Every NACK message the connected streams recorded last, for a failure message. */
+  async nackMessages(): Promise<string[]> {
+    return (await this.streams()).flatMap((stream) =>
+      stream.types.flatMap((type) => (type.lastNack ? [`${stream.userAgent} ${type.type}: ${type.lastNack.message}`] : [])),
+    );
+  }
+
+  #get(path: string): Promise<Response> {
+    return fetch(`${this.#adminUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
+  }
+}
+
+/** A port that was free a moment ago (for a process that must restart on the same one). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  return address.port;
+}
