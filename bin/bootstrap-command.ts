@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { configError } from '../common/errors.ts';
 import { envoyBootstrapYaml, type EnvoyRole } from '../envoy-config/bootstrap-envoy.ts';
 import { grpcBootstrap } from '../envoy-config/bootstrap-grpc.ts';
-import { parseAddress, parseFlags, parsePort, single, type FlagSpec, type FlagValues } from './flags.ts';
+import { parseAddress, parseFlags, single, type FlagSpec, type FlagValues } from './flags.ts';
 
 export const bootstrapFlags: Readonly<Record<'grpc' | 'envoy', readonly FlagSpec[]>> = {
   grpc: [
@@ -16,7 +16,7 @@ export const bootstrapFlags: Readonly<Record<'grpc' | 'envoy', readonly FlagSpec
     { name: 'xds-address', value: 'HOST:PORT', help: 'the control plane address Envoy dials (required)' },
     { name: 'node-id', value: 'ID', help: 'node id Envoy reports (default: this host name)' },
     { name: 'node-cluster', value: 'NAME', default: 'kube-xds', help: 'node cluster Envoy reports' },
-    { name: 'admin-port', value: 'PORT', default: '9901', help: "Envoy's admin port" },
+    { name: 'admin-address', value: 'HOST:PORT', help: "Envoy's admin listener (default 0.0.0.0:9901 for a gateway, where kubelet probes it; 127.0.0.1:9901 for a sidecar)" },
   ],
 };
 
@@ -39,13 +39,15 @@ export function bootstrapText(argv: readonly string[]): string {
     const role = required(flags, 'role');
     if (role !== 'gateway' && role !== 'sidecar') throw configError(`--role must be gateway or sidecar, got "${role}"`);
     const { host, port } = parseAddress('xds-address', required(flags, 'xds-address'));
+    const adminText = single(flags, 'admin-address');
+    const admin = adminText === undefined ? undefined : parseAddress('admin-address', adminText);
     return envoyBootstrapYaml({
       role: role as EnvoyRole,
       nodeId: single(flags, 'node-id') ?? hostname(),
       nodeCluster: single(flags, 'node-cluster')!,
       xdsHost: host,
       xdsPort: port,
-      adminPort: parsePort('admin-port', single(flags, 'admin-port')!),
+      ...(admin && { adminAddress: admin.host, adminPort: admin.port }),
     });
   }
   throw configError('bootstrap needs a kind: "grpc" or "envoy"');

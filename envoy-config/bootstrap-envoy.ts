@@ -43,7 +43,8 @@ export function envoyBootstrapYaml(input: EnvoyBootstrapInput): string {
       },
     },
   };
-  return stringify(bootstrap, { aliasDuplicateObjects: false });
+  // YAML 1.1, as Envoy reads it: a node id such as "no" or "on" must be quoted there.
+  return stringify(bootstrap, { aliasDuplicateObjects: false, version: '1.1' });
 }
 
 function xdsCluster(host: string, port: number) {

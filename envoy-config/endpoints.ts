@@ -1,5 +1,6 @@
 // ClusterLoadAssignments: the same bytes serve every client class. gRPC clients use only
-// HEALTHY endpoints and skip DRAINING ones; Envoy drains them.
+// HEALTHY endpoints and skip DRAINING ones; Envoy drains them (its clusters have panic mode
+// off, so draining pods get no new requests however many drain at once).
 import { envoy } from '../generated/envoy.js';
 import type { EndpointModel, ServiceModel, ServicePortModel } from '../k8s/model.ts';
 import { byKey } from '../common/compare.ts';
@@ -21,11 +22,16 @@ export function serviceLoadAssignments(service: ServiceModel, options: EnvoyConf
 }
 
 export function clusterLoadAssignment(service: ServiceModel, port: ServicePortModel, options: EnvoyConfigOptions): ClusterLoadAssignment {
+  // As kube-proxy does: when no endpoint is ready, terminating ones that still serve are
+  // used, so the last pods of a Service keep answering while they shut down.
+  const endpoints = port.endpoints.some((endpoint) => endpoint.health === 'HEALTHY')
+    ? port.endpoints
+    : port.endpoints.map((endpoint) => ({ ...endpoint, health: 'HEALTHY' as const }));
   return {
     cluster_name: clusterName(service, port, options.clusterDomain),
-    endpoints: [...groupBy(port.endpoints, (endpoint) => endpoint.zone)]
+    endpoints: [...groupBy(endpoints, (endpoint) => endpoint.zone)]
       .sort(byKey(([zone]) => zone))
-      .map(([zone, endpoints]) => localityEndpoints(zone, endpoints)),
+      .map(([zone, inZone]) => localityEndpoints(zone, inZone)),
   };
 }
 
@@ -34,7 +40,7 @@ function localityEndpoints(zone: string, endpoints: readonly EndpointModel[]): L
   const healthy = endpoints.filter((endpoint) => endpoint.health === 'HEALTHY').length;
   return {
     locality: { zone },
-    // Weighted by what gRPC clients can use; PGV requires at least 1 even when all drain.
+    // Weighted by what gRPC clients can use; PGV requires at least 1 even when a zone drains.
     load_balancing_weight: { value: Math.max(1, healthy) },
     lb_endpoints: endpoints.map((endpoint) => ({
       endpoint: { address: { socket_address: { address: endpoint.address, port_value: endpoint.port } } },

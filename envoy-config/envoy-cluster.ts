@@ -29,6 +29,17 @@ function envoyCluster(service: ServiceModel, port: ServicePortModel, options: En
   return {
     ...edsCluster(clusterName(service, port, options.clusterDomain)),
     connect_timeout: durationFromMs(options.connectTimeoutMs),
+    common_lb_config: {
+      // Terminating pods (DRAINING) must get no new request however many drain at once.
+      // Envoy 1.40 leaves DRAINING hosts out of the panic computation; older Envoys count
+      // them as unhealthy, and below 50% healthy their panic mode sends to every host. Here
+      // nothing else marks a host unhealthy, and with no ready pod left the assignment
+      // already offers the terminating ones that still serve, so panic mode is off.
+      healthy_panic_threshold: { value: 0 },
+      // Health changes (a pod starting to terminate) apply at once instead of being batched
+      // for 1 s: the control plane already coalesces changes before it pushes.
+      update_merge_window: durationFromMs(0),
+    },
     ...(speaksHttp2(port) && {
       typed_extension_protocol_options: {
         'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': packAny(HttpProtocolOptions, { explicit_http_config: { http2_protocol_options: {} } }),

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { envName } from '../../bin/flags.ts';
 import { serveFlags } from '../../bin/serve.ts';
-import { checkProtoYaml } from '../support/envoy-check/index.ts';
+import { envoyValidatesBootstrap } from '../support/envoy-validate.ts';
 
 const run = promisify(execFile);
 
@@ -62,9 +62,12 @@ test('bootstrap envoy prints a valid Bootstrap for each role', async () => {
   for (const role of ['gateway', 'sidecar']) {
     const { code, stdout } = await cli(['bootstrap', 'envoy', '--role', role, '--xds-address', 'kube-xds.kube-xds.svc:18000', '--node-id', 'envoy-1']);
     assert.is(code, 0);
-    assert.equal(checkProtoYaml('envoy.config.bootstrap.v3.Bootstrap', stdout), []);
+    assert.equal(await envoyValidatesBootstrap(stdout), { ok: true, message: '' });
     assert.match(stdout, `kube-xds.io/role: ${role}`);
   }
+  const loopbackAdmin = await cli(['bootstrap', 'envoy', '--role', 'gateway', '--xds-address', 'a:1', '--node-id', 'no', '--admin-address', '127.0.0.1:9902']);
+  assert.match(loopbackAdmin.stdout, /address: 127\.0\.0\.1\n\s+port_value: 9902/);
+  assert.equal(await envoyValidatesBootstrap(loopbackAdmin.stdout), { ok: true, message: '' }, 'a node id YAML 1.1 reads as false is quoted');
   const badRole = await cli(['bootstrap', 'envoy', '--role', 'ingress', '--xds-address', 'a:1']);
   assert.is(badRole.code, 2);
   assert.match(badRole.stderr, '--role must be gateway or sidecar');

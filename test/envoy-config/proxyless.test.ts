@@ -135,9 +135,18 @@ test('endpoints: one locality per zone weighted by its healthy endpoints, draini
 
 test('a locality whose endpoints all drain still weighs 1 (PGV: at least 1)', () => {
   const staging = assignment('outbound|50051||echo.staging.svc.cluster.local');
-  assert.is(staging.endpoints.length, 1);
-  assert.is(staging.endpoints[0]!.load_balancing_weight!.value, 1);
+  assert.equal(staging.endpoints.map((locality) => [locality.locality!.zone, locality.load_balancing_weight!.value]), [['zone-a', 1], ['zone-b', 1]]);
   assert.is(staging.endpoints[0]!.lb_endpoints![0]!.health_status, HealthStatus.DRAINING);
+});
+
+test('when no endpoint is ready, the terminating ones that still serve are used, as kube-proxy does', () => {
+  const [port] = stagingEcho.ports;
+  const allDraining = { ...stagingEcho, ports: [{ ...port!, endpoints: port!.endpoints.map((endpoint) => ({ ...endpoint, health: 'DRAINING' as const })) }] };
+  const [only] = serviceLoadAssignments(allDraining, options);
+  assert.equal(
+    only!.endpoints!.map((locality) => [locality.locality!.zone, locality.load_balancing_weight!.value, locality.lb_endpoints!.map((e) => e.health_status)]),
+    [['zone-a', 1, [HealthStatus.HEALTHY]], ['zone-b', 1, [HealthStatus.HEALTHY]]],
+  );
 });
 
 test('IPv6 endpoints are IP literals; an unset zone is one locality with an empty zone', () => {

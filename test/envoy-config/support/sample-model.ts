@@ -38,7 +38,7 @@ export const stagingEcho = service('staging', 'echo', [
     name: '',
     port: 50051,
     protocol: 'TCP',
-    endpoints: [endpoint('10.1.0.1', 50051, 'zone-a', 'DRAINING')],
+    endpoints: [endpoint('10.1.0.1', 50051, 'zone-a', 'DRAINING'), endpoint('10.1.0.2', 50051, 'zone-b')],
   },
 ]);
 
