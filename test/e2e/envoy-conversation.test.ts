@@ -13,6 +13,7 @@ import { TypeUrl } from '../../control-plane/types.ts';
 import { envoy } from '../../generated/envoy.js';
 import { checkResourceSet } from '../support/envoy-check/index.ts';
 import { EnvoySim } from '../support/envoy-sim.ts';
+import { envoyValidatesResources } from '../support/envoy-validate.ts';
 import { envoyNode, RawAdsClient } from '../support/raw-ads-client.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -65,10 +66,11 @@ function endpointsOf(sim: EnvoySim, cluster: string): string[] {
   return assignment.endpoints.flatMap((locality) => (locality.lb_endpoints ?? []).map((e) => e.endpoint?.address?.socket_address?.address ?? '')).sort();
 }
 
-/** Waits until the sim holds a consistent set in which `done` is true, then checks it strictly. */
-async function settled(sim: EnvoySim, description: string, done: () => boolean): Promise<void> {
+/** Waits until the sim holds a consistent set in which `done` is true, then checks it strictly, and on Envoy. */
+async function settled(sim: EnvoySim, role: 'gateway' | 'sidecar', description: string, done: () => boolean): Promise<void> {
   await waitFor(description, () => done() && checkResourceSet(sim.resourceSet()).length === 0);
   assert.equal(checkResourceSet(sim.resourceSet()), []);
+  assert.equal(await envoyValidatesResources(sim.resourceSet(), role), { ok: true, message: '' });
 }
 
 for (const role of ['gateway', 'sidecar'] as const) {
@@ -77,18 +79,18 @@ for (const role of ['gateway', 'sidecar'] as const) {
     try {
       const cart = 'outbound|50051||cart.shop.svc.cluster.local';
       const web = 'outbound|80||web.shop.svc.cluster.local';
-      await settled(sim, 'the first full set', () => endpointsOf(sim, cart).length === 1 && endpointsOf(sim, web).length === 2);
+      await settled(sim, role, 'the first full set', () => endpointsOf(sim, cart).length === 1 && endpointsOf(sim, web).length === 2);
       assert.ok(sim.names(TypeUrl.Listener).length > 0);
       assert.ok(sim.names(TypeUrl.Route).length > 0);
       assert.equal(sim.names(TypeUrl.Cluster), sim.names(TypeUrl.Endpoint));
 
       await writeManifests(dir, 'cart.yaml', [service('cart', grpcPort), slice('cart', [{ name: 'grpc', port: 50051 }], ['10.1.0.1', '10.1.0.2', '10.1.0.3'])]);
-      await settled(sim, 'the scale-up', () => endpointsOf(sim, cart).length === 3);
+      await settled(sim, role, 'the scale-up', () => endpointsOf(sim, cart).length === 3);
       assert.equal(endpointsOf(sim, cart), ['10.1.0.1', '10.1.0.2', '10.1.0.3']);
 
       await writeManifests(dir, 'pay.yaml', [service('pay', grpcPort), slice('pay', [{ name: 'grpc', port: 50051 }], ['10.3.0.1'])]);
       const pay = 'outbound|50051||pay.shop.svc.cluster.local';
-      await settled(sim, 'the new Service', () => endpointsOf(sim, pay).length === 1);
+      await settled(sim, role, 'the new Service', () => endpointsOf(sim, pay).length === 1);
       const routes = sim.resourceSet().routes.map((bytes) => envoy.config.route.v3.RouteConfiguration.decode(bytes));
       const domains = routes.flatMap((route) => route.virtual_hosts.flatMap((host) => host.domains));
       assert.ok(domains.includes('pay.shop'), 'the new Service is routable by name');

@@ -46,22 +46,6 @@ test('problems inside a resource are prefixed with the resource', () => {
   assert.equal(found(checkResourceSet(set)), [`clusters["${serviceCluster}"].lb_policy enum.defined_only`]);
 });
 
-test('two listeners on one address, also when the IPv6 literal is spelled differently', () => {
-  const second = { ...socketListener(50051), name: 'other' };
-  assert.equal(found(checkResourceSet({ ...completeSet(), listeners: [socketListener(50051), second] })), [
-    'listeners["other"].address envoy.unique_listener_address',
-  ]);
-  const v6 = (name: string, address: string) => ({ ...socketListener(9000), name, address: { socket_address: { address, port_value: 9000 } } });
-  const listeners = [v6('a', '::1'), v6('b', '0:0:0:0:0:0:0:1'), socketListener(9001)];
-  assert.equal(found(checkResourceSet({ ...completeSet(), listeners })), ['listeners["b"].address envoy.unique_listener_address']);
-});
-
-test('the same port on another address or protocol is fine', () => {
-  const udp = { ...socketListener(50051), name: 'udp', address: { socket_address: { address: '127.0.0.1', port_value: 50051, protocol: 'UDP' } } };
-  const other = { ...socketListener(50051), name: 'other', address: { socket_address: { address: '127.0.0.2', port_value: 50051 } } };
-  assert.equal(checkResourceSet({ ...completeSet(), listeners: [socketListener(50051), udp, other] }), []);
-});
-
 test('names are unique per type', () => {
   const set = { ...completeSet(), clusters: [edsCluster(), edsCluster()], endpoints: [loadAssignment(), loadAssignment()] };
   assert.equal(found(checkResourceSet(set)), [

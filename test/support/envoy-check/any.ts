@@ -2,7 +2,7 @@
 // packed message too, so the checker does the same. A type it cannot find is an error.
 import type protobuf from 'protobufjs';
 import { decodeMessage } from './from-plain.ts';
-import { findMessageType, typeName } from './load-protos.ts';
+import { findMessageType } from './load-protos.ts';
 import { type Problem, type ProtoMessage, anyPath } from './problem.ts';
 
 export interface UnpackedAny {
@@ -28,12 +28,4 @@ export function unpackAny(any: ProtoMessage, path: string, problems: Problem[]):
   const value = any.value instanceof Uint8Array ? any.value : new Uint8Array();
   const message = decodeMessage(type, value, innerPath, problems);
   return message && { type, message, path: innerPath };
-}
-
-/** Packs a canonical message (as from-plain.ts or proto-json.ts produce) into an Any. */
-export function packAny(type: protobuf.Type, message: ProtoMessage): ProtoMessage {
-  return {
-    type_url: `type.googleapis.com/${typeName(type)}`,
-    value: type.encode(type.fromObject(message)).finish(),
-  };
 }

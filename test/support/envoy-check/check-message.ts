@@ -1,4 +1,4 @@
-// Checks one message of a named type: protoc-gen-validate rules, and Envoy's own on top.
+// Checks one message of a named type: protoc-gen-validate rules, and envoy-rules.ts on top.
 import { envoyMessageProblems } from './envoy-rules.ts';
 import { toProtoMessage } from './from-plain.ts';
 import { messageType, typeName } from './load-protos.ts';
@@ -17,7 +17,7 @@ export function checkPgv(fullTypeName: string, input: unknown): Problem[] {
   return problems;
 }
 
-/** protoc-gen-validate rules plus the rules Envoy enforces on single messages (envoy-rules.ts). */
+/** protoc-gen-validate rules plus the rules of envoy-rules.ts. */
 export function checkEnvoyMessage(fullTypeName: string, input: unknown): Problem[] {
   const type = messageType(fullTypeName);
   const problems: Problem[] = [];

@@ -82,7 +82,7 @@ function plainMap(field: protobuf.MapField, value: unknown, path: string, proble
 }
 
 /** Map keys are strings in JS objects; integer and bool keys must still spell a valid key. */
-export function mapKey(keyType: string, key: string): string | undefined {
+function mapKey(keyType: string, key: string): string | undefined {
   if (keyType === 'string') return key;
   if (keyType === 'bool') return key === 'true' || key === 'false' ? key : undefined;
   const integer = integerValue(keyType, key);
@@ -117,7 +117,7 @@ function enumNumber(enumType: protobuf.Enum, value: unknown, path: string, probl
   return undefined;
 }
 
-export function reportCompetingOneofMembers(
+function reportCompetingOneofMembers(
   type: protobuf.Type,
   message: ProtoMessage,
   path: string,
@@ -135,7 +135,7 @@ export function reportCompetingOneofMembers(
   }
 }
 
-export function describe(value: unknown): string {
+function describe(value: unknown): string {
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   const json = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? `${item}` : item));
   return `${typeof value} ${json === undefined ? String(value) : json.length > 60 ? `${json.slice(0, 57)}...` : json}`;

@@ -1,6 +1,8 @@
 // Checks a whole set of resources as one snapshot sends them: every resource on its own, then
-// what Envoy checks across resources of one type (names, listener addresses) and what must
-// line up between types for traffic to flow (RDS names, clusters, ClusterLoadAssignments).
+// unique names per type and what must line up between types for traffic to flow (RDS names,
+// clusters, ClusterLoadAssignments). Envoy's validator sees a set only through the static
+// bootstrap envoy-validate.ts makes of it: there an unknown RDS name or EDS service is no
+// error, nor a repeated RouteConfiguration name or an identical listener given twice.
 import type protobuf from 'protobufjs';
 import { walkWithEnvoyRules } from './check-message.ts';
 import { isAdsConfigSource, isEdsCluster } from './envoy-rules.ts';
@@ -25,7 +27,6 @@ interface References {
   readonly routeConfigurations: Reference[];
   readonly clusters: Reference[];
   readonly edsServices: Reference[];
-  readonly listenerAddresses: Reference[];
 }
 
 const resourceKinds = [
@@ -37,7 +38,7 @@ const resourceKinds = [
 
 export function checkResourceSet(set: ResourceSet): Problem[] {
   const problems: Problem[] = [];
-  const references: References = { routeConfigurations: [], clusters: [], edsServices: [], listenerAddresses: [] };
+  const references: References = { routeConfigurations: [], clusters: [], edsServices: [] };
   const names = new Map<string, Set<string>>();
   for (const kind of resourceKinds) {
     const seen = new Set<string>();
@@ -55,10 +56,8 @@ export function checkResourceSet(set: ResourceSet): Problem[] {
       const onMessage = (type: protobuf.Type, inner: ProtoMessage, innerPath: string) =>
         collectReferences(typeName(type), inner, innerPath, references);
       walkWithEnvoyRules(kind.type, message, path, { problems, onMessage });
-      if (kind.key === 'listeners') collectListenerAddresses(message, path, references);
     });
   }
-  problems.push(...duplicateAddresses(references.listenerAddresses));
   const { routeConfigurations, clusters, edsServices } = references;
   problems.push(...missing(routeConfigurations, names.get('routes'), 'set.missing_route_configuration', 'RouteConfiguration'));
   problems.push(...missing(clusters, names.get('clusters'), 'set.missing_cluster', 'Cluster'));
@@ -97,54 +96,6 @@ function collectEdsService(cluster: ProtoMessage, path: string, references: Refe
   if (!isEdsCluster(cluster) || !isProtoMessage(edsConfig) || !isAdsConfigSource(edsConfig.eds_config)) return;
   const serviceName = edsConfig.service_name || cluster.name;
   if (typeof serviceName === 'string') references.edsServices.push({ name: serviceName, path });
-}
-
-function collectListenerAddresses(listener: ProtoMessage, path: string, references: References): void {
-  const addresses = [{ address: listener.address, path: fieldPath(path, 'address') }];
-  const additional = Array.isArray(listener.additional_addresses) ? listener.additional_addresses : [];
-  additional.forEach((entry: unknown, index) => {
-    const at = indexPath(fieldPath(path, 'additional_addresses'), index);
-    addresses.push({ address: isProtoMessage(entry) ? entry.address : undefined, path: fieldPath(at, 'address') });
-  });
-  for (const { address, path: at } of addresses) {
-    const key = addressKey(address);
-    if (key !== undefined) references.listenerAddresses.push({ name: key, path: at });
-  }
-}
-
-/** What Envoy compares when it refuses a second listener on an address. */
-function addressKey(address: unknown): string | undefined {
-  if (!isProtoMessage(address)) return undefined;
-  const { socket_address: socket, pipe, envoy_internal_address: internal } = address;
-  if (isProtoMessage(socket)) {
-    const protocol = socket.protocol === 1 ? 'udp' : 'tcp';
-    const port = socket.port_value ?? socket.named_port ?? 0;
-    return `${protocol} ${normalizedHost(String(socket.address ?? ''))}:${String(port)}`;
-  }
-  if (isProtoMessage(pipe)) return `pipe ${String(pipe.path ?? '')}`;
-  if (isProtoMessage(internal)) return `internal ${String(internal.server_listener_name ?? '')}`;
-  return undefined;
-}
-
-/** IPv6 literals have many spellings; URL parsing gives the canonical one. */
-function normalizedHost(host: string): string {
-  if (!host.includes(':')) return host.toLowerCase();
-  try {
-    return new URL(`http://[${host}]/`).hostname;
-  } catch {
-    return host.toLowerCase();
-  }
-}
-
-function duplicateAddresses(addresses: readonly Reference[]): Problem[] {
-  const first = new Map<string, string>();
-  const problems: Problem[] = [];
-  for (const { name, path } of addresses) {
-    const earlier = first.get(name);
-    if (earlier === undefined) first.set(name, path);
-    else problems.push({ path, rule: 'envoy.unique_listener_address', message: `${name} is already used by ${earlier}` });
-  }
-  return problems;
 }
 
 function missing(
