@@ -23,10 +23,12 @@ export function classifyNode(node: envoy.config.core.v3.INode): ClientClass {
 /**
  * Whether a client keeps a listener or cluster it subscribed to by name even after its
  * Service is deleted; its ClusterLoadAssignment is emptied instead. Proxyless gRPC clients
- * do: told that a resource is gone, grpc-js 1.14 ignores it when it comes back identical
- * (a `kubectl delete` and `apply` of the same Service) and C-core 1.51 never subscribes to
- * the cluster again, so neither recovers without a restart. An empty assignment fails
- * calls just as fast, and a returning Service is one EDS push away. Envoy subscribes to
+ * do. Told that the listener is gone, grpc-js 1.14, grpc-java 1.85 and C-core 1.51 never use
+ * the Service again when a `kubectl delete` and `apply` bring it back (grpc-js ignores a
+ * resource identical to one it was told is gone); grpc-go and C-core 1.85 recover. With
+ * the listener kept, every one of them is back one EDS push after the Service returns.
+ * Meanwhile calls fail fast on the empty assignment (grpc-java alone keeps calling the
+ * last endpoints; in a cluster, those pods went with the Service). Envoy subscribes to
  * listeners and clusters by wildcard and takes removals as they are.
  */
 export function retainsWithdrawnResources(nodeClass: ClientClass): boolean {
