@@ -78,11 +78,11 @@ function envoySuite(role: Role) {
     return client;
   }
 
-  /** Envoy holds every cluster active and refused nothing; no call failed; no NACK. */
+  /** Envoy holds every cluster active, nothing warming, and refused nothing; no call failed; no NACK. */
   async function finish(world: World, expectedClusters: string[]): Promise<void> {
     const summaries = await Promise.all(world.clients.map(async (client) => [client, await client.stop()] as const));
     for (const [client, summary] of summaries) assert.equal(summary.failures, {}, `${client.describeFailures()}`);
-    assert.equal(await world.envoy.warmingClusters(), [], 'no cluster stuck warming');
+    assert.equal(await world.envoy.warming(), [], 'no cluster or listener stuck warming');
     const active = await world.envoy.activeClusters();
     for (const cluster of expectedClusters) assert.ok(active.includes(cluster), `${cluster} is active: ${active.join(', ')}`);
     assert.equal(await world.envoy.rejectedUpdates(), [], 'Envoy rejected no update');

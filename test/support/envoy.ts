@@ -67,16 +67,23 @@ export class EnvoyProcess {
     return [...(await this.stats())].filter(([name, value]) => name.endsWith('.update_rejected') && value > 0).map(([name, value]) => `${name}: ${value}`);
   }
 
-  /** Names of clusters Envoy holds as warming (waiting for their endpoints), per /config_dump. */
-  async warmingClusters(): Promise<string[]> {
-    const dump = JSON.parse(await this.admin('/config_dump?resource=dynamic_warming_clusters')) as { configs?: Array<{ cluster?: { name?: string } }> };
-    return (dump.configs ?? []).map((config) => config.cluster?.name ?? '?');
+  /** What Envoy holds as warming (a cluster waiting for its endpoints, a listener for its routes), per /config_dump. */
+  async warming(): Promise<string[]> {
+    const clusters = await this.#configDump<{ cluster?: { name?: string } }>('dynamic_warming_clusters');
+    const listeners = await this.#configDump<{ name?: string; warming_state?: object }>('dynamic_listeners');
+    return [
+      ...clusters.map((config) => `cluster ${config.cluster?.name}`),
+      ...listeners.filter((listener) => listener.warming_state).map((listener) => `listener ${listener.name}`),
+    ];
   }
 
   /** Names of the clusters that are active. */
   async activeClusters(): Promise<string[]> {
-    const dump = JSON.parse(await this.admin('/config_dump?resource=dynamic_active_clusters')) as { configs?: Array<{ cluster?: { name?: string } }> };
-    return (dump.configs ?? []).map((config) => config.cluster?.name ?? '?');
+    return (await this.#configDump<{ cluster?: { name?: string } }>('dynamic_active_clusters')).map((config) => config.cluster?.name ?? '?');
+  }
+
+  async #configDump<T>(resource: string): Promise<T[]> {
+    return (JSON.parse(await this.admin(`/config_dump?resource=${resource}`)) as { configs?: T[] }).configs ?? [];
   }
 
   /** The hosts of one cluster with the health Envoy took from EDS. */
