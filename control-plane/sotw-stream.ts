@@ -143,6 +143,7 @@ export class SotwStream {
       nodeId: this.#node?.id ?? undefined,
       nodeCluster: this.#node?.cluster ?? undefined,
       userAgent: userAgentOf(this.#node),
+      clientFeatures: this.#node?.client_features ?? [],
       nodeClass: this.#nodeClass,
       connectedAt: this.#connectedAt,
       types: pushOrder.flatMap((type) => this.#subscriptions.get(type)?.status() ?? []),

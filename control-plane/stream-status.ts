@@ -29,6 +29,8 @@ export interface StreamStatus {
   readonly nodeId?: string;
   readonly nodeCluster?: string;
   readonly userAgent?: string;
+  /** What the client says it supports (node.client_features), e.g. envoy.lb.does_not_support_overprovisioning. */
+  readonly clientFeatures: readonly string[];
   readonly nodeClass?: ClientClass;
   readonly connectedAt: Date;
   readonly types: readonly TypeStatus[];
