@@ -300,7 +300,7 @@ test('identical resources in several classes share one encoding', async ({ ads }
   assert.ok(proxyless.resources(EDS).get(name)!.any === gateway.resources(EDS).get(name)!.any);
 });
 
-test('the stream status shows node, user agent, subscriptions, versions and the last NACK', async ({ ads }) => {
+test('the stream status shows node, user agent, client features, subscriptions, versions and NACKs', async ({ ads }) => {
   ads.set(handBuiltSnapshot(base));
   const client = ads.client();
   client.request(CDS, [clusterName(a.target)]);
@@ -311,11 +311,14 @@ test('the stream status shows node, user agent, subscriptions, versions and the 
   const [status] = ads.server.streams();
   assert.is(status!.nodeId, 'test-client');
   assert.is(status!.userAgent, 'gRPC Node/1.14.1');
+  assert.equal(status!.clientFeatures, ['envoy.lb.does_not_support_overprovisioning']);
   assert.is(status!.nodeClass, 'proxyless');
   const cdsStatus = status!.types.find((t) => t.type === CDS)!;
   assert.equal(cdsStatus.subscribed, [clusterName(a.target)]);
   assert.is(cdsStatus.lastVersionSent, cds.version);
   assert.is(cdsStatus.lastNack?.message, 'nope');
+  assert.is(cdsStatus.nacks, 1);
+  assert.equal([...ads.server.nacks()], [[CDS, 1]], 'the server-wide count');
 });
 
 test.run();

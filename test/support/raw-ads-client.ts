@@ -28,6 +28,7 @@ export const grpcNode = (id = 'test-client'): envoy.config.core.v3.INode => ({
   id,
   user_agent_name: 'gRPC Node',
   user_agent_version: '1.14.1',
+  client_features: ['envoy.lb.does_not_support_overprovisioning'],
   locality: { zone: 'zone-a' },
 });
 
