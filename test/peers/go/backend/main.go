@@ -20,28 +20,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+
+	"kubexds.test/peers/echo"
 )
-
-// bytesCodec passes messages through as raw bytes. Its Name is empty; a server answers with
-// the content-type of the request anyway ("application/grpc" from grpc-js and Envoy).
-type bytesCodec struct{}
-
-func (bytesCodec) Marshal(v any) ([]byte, error) {
-	if b, ok := v.([]byte); ok {
-		return b, nil
-	}
-	return nil, fmt.Errorf("bytesCodec: cannot marshal %T", v)
-}
-
-func (bytesCodec) Unmarshal(data []byte, v any) error {
-	if b, ok := v.(*[]byte); ok {
-		*b = append([]byte(nil), data...)
-		return nil
-	}
-	return fmt.Errorf("bytesCodec: cannot unmarshal into %T", v)
-}
-
-func (bytesCodec) Name() string { return "" }
 
 // echoServer is the handler type of the hand-written service description.
 type echoServer interface{ podName() string }
@@ -59,7 +40,7 @@ func helloHandler(srv any, ctx context.Context, dec func(any) error, interceptor
 	if interceptor == nil {
 		return hello(ctx, request)
 	}
-	return interceptor(ctx, request, &grpc.UnaryServerInfo{Server: srv, FullMethod: "/kubexds.demo.Echo/Hello"}, hello)
+	return interceptor(ctx, request, &grpc.UnaryServerInfo{Server: srv, FullMethod: echo.HelloPath}, hello)
 }
 
 var echoServiceDesc = grpc.ServiceDesc{
@@ -140,7 +121,7 @@ func main() {
 		l := listeners[i]
 		switch spec.protocol {
 		case "grpc":
-			s := grpc.NewServer(grpc.ForceServerCodec(bytesCodec{}))
+			s := grpc.NewServer(grpc.ForceServerCodec(echo.BytesCodec{}))
 			s.RegisterService(&echoServiceDesc, pod(spec.name))
 			grpcServers = append(grpcServers, s)
 			wg.Go(func() {

@@ -22,30 +22,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	_ "google.golang.org/grpc/xds" // registers the xds:/// resolver (GRPC_XDS_BOOTSTRAP)
+
+	"kubexds.test/peers/echo"
 )
-
-const helloPath = "/kubexds.demo.Echo/Hello"
-
-// bytesCodec passes messages through as raw bytes. Its Name is empty so grpc-go keeps the
-// content-type "application/grpc" (a non-empty name would send "application/grpc+NAME").
-type bytesCodec struct{}
-
-func (bytesCodec) Marshal(v any) ([]byte, error) {
-	if b, ok := v.([]byte); ok {
-		return b, nil
-	}
-	return nil, fmt.Errorf("bytesCodec: cannot marshal %T", v)
-}
-
-func (bytesCodec) Unmarshal(data []byte, v any) error {
-	if b, ok := v.(*[]byte); ok {
-		*b = append([]byte(nil), data...)
-		return nil
-	}
-	return fmt.Errorf("bytesCodec: cannot unmarshal into %T", v)
-}
-
-func (bytesCodec) Name() string { return "" }
 
 // out writes one JSON object per line, flushed immediately (stdout is unbuffered in Go).
 type out struct {
@@ -140,7 +119,7 @@ func main() {
 
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(bytesCodec{})),
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(echo.BytesCodec{})),
 	}
 	if *authority != "" {
 		opts = append(opts, grpc.WithAuthority(*authority))
@@ -244,7 +223,7 @@ loop:
 
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(*deadlineMs)*time.Millisecond)
 		var reply []byte
-		err := conn.Invoke(ctx, helloPath, []byte("hi"), &reply)
+		err := conn.Invoke(ctx, echo.HelloPath, []byte("hi"), &reply)
 		cancel()
 		t := ms()
 		if now := time.Now(); next.Before(now) {
