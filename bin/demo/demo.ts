@@ -13,7 +13,8 @@ import { grpcBootstrap } from '../../envoy-config/bootstrap-grpc.ts';
 import { parseFlags } from '../flags.ts';
 import { ControlPlane, serveConfig, serveFlags } from '../serve.ts';
 import { callHello, EchoClient, startEchoBackend, type EchoBackend } from './echo.ts';
-import { EnvoyGateway, freePort } from './envoy-gateway.ts';
+import { EnvoyGateway } from './envoy-gateway.ts';
+import { freePort } from './envoy-process.ts';
 import { findEnvoy } from './find-envoy.ts';
 import { demoManifests } from './manifests.ts';
 

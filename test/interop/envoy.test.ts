@@ -5,8 +5,9 @@ import { request } from 'node:http';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Cluster, podAddresses, type Pod, type PodState, type ServicePort } from '../e2e/support.ts';
-import { CliControlPlane, freePort } from '../support/cli-control-plane.ts';
-import { EnvoyProcess } from '../support/envoy.ts';
+import { freePort } from '../../bin/demo/envoy-process.ts';
+import { CliControlPlane } from '../support/cli-control-plane.ts';
+import { TestEnvoy } from '../support/envoy.ts';
 import { PeerBackends, PeerClient } from '../support/peers.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -22,7 +23,7 @@ interface World {
   web: Pod;
   cluster: Cluster;
   controlPlane: CliControlPlane;
-  envoy: EnvoyProcess;
+  envoy: TestEnvoy;
   /** Where the app dials for a Service port: the gateway's listener, or 127.0.0.1:P for a sidecar. */
   listenerPort: (servicePort: number) => number;
   gatewayPort: number;
@@ -61,7 +62,7 @@ function envoySuite(role: Role) {
     world.gatewayPort = await freePort();
     world.listenerPort = (port) => (role === 'gateway' ? world.gatewayPort : port);
     world.controlPlane = await CliControlPlane.start([...world.cluster.serveArgs(), '--gateway-port', String(world.gatewayPort)]);
-    world.envoy = await EnvoyProcess.start({ role, xdsAddress: world.controlPlane.xdsAddress });
+    world.envoy = await TestEnvoy.start({ role, xdsAddress: world.controlPlane.xdsAddress });
   });
 
   test.after.each(async ({ clients, envoy, controlPlane, cluster }) => {

@@ -8,7 +8,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bootstrapText } from '../../bin/bootstrap-command.ts';
 import { Cluster, podAddresses, target, type Pod, type PodState } from '../e2e/support.ts';
-import { CliControlPlane, freePort } from '../support/cli-control-plane.ts';
+import { freePort } from '../../bin/demo/envoy-process.ts';
+import { CliControlPlane } from '../support/cli-control-plane.ts';
 import { PeerBackends, PeerClient, selectedClients } from '../support/peers.ts';
 import { waitFor } from '../support/wait.ts';
 

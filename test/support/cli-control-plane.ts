@@ -1,8 +1,8 @@
 // The control plane as users run it: the CLI in a process of its own, which a test can kill
 // with SIGKILL and start again on the same ports, and read through its admin endpoint.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { StreamStatus } from '../../control-plane/stream-status.ts';
+import { freePort } from '../../bin/demo/envoy-process.ts';
 import { waitFor } from './wait.ts';
 
 const cli = new URL('../../bin/kube-xds.js', import.meta.url).pathname;
@@ -13,6 +13,8 @@ export class CliControlPlane {
   readonly #args: readonly string[];
   #child?: ChildProcess;
   #exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The end of what the process logged (warnings and errors), for failure messages. */
+  #log = '';
 
   private constructor(xdsPort: number, adminPort: number, args: readonly string[]) {
     this.xdsAddress = `127.0.0.1:${xdsPort}`;
@@ -22,7 +24,7 @@ export class CliControlPlane {
 
   /** Starts `kube-xds serve` with `args` (beside its addresses) and waits until it is ready. */
   static async start(args: readonly string[]): Promise<CliControlPlane> {
-    const controlPlane = new CliControlPlane(await freePort(), await freePort(), args);
+    const controlPlane = new CliControlPlane(await freePort('127.0.0.1'), await freePort('127.0.0.1'), args);
     await controlPlane.restart();
     return controlPlane;
   }
@@ -30,11 +32,14 @@ export class CliControlPlane {
   /** Starts the process again (after kill) on the same ports, and waits until it is ready. */
   async restart({ waitReady = true } = {}): Promise<void> {
     if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) throw new Error('the control plane is still running');
-    const child = spawn(process.execPath, [cli, ...this.#args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [cli, ...this.#args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.#log = (this.#log + chunk.toString()).slice(-4_000);
+    });
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     if (waitReady) await waitFor('the control plane to be ready', async () => (await this.#get('/readyz')).ok || child.exitCode !== null, { timeoutMs: 30_000 });
-    if (child.exitCode !== null) throw new Error(`the control plane exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`the control plane exited with ${child.exitCode}: ${this.#log}`);
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -69,14 +74,4 @@ export class CliControlPlane {
   #get(path: string): Promise<Response> {
     return fetch(`${this.#adminUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
   }
-}
-
-/** A port that was free a moment ago (for a process that must restart on the same one). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || !address) throw new Error('no port');
-  return address.port;
 }

@@ -1,11 +1,10 @@
 // A real Envoy (the pinned peer) started from `kube-xds bootstrap envoy` output, with its
 // admin endpoint on a free loopback port, and what a test reads from that endpoint.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrapText } from '../../bin/bootstrap-command.ts';
-import { freePort } from './cli-control-plane.ts';
+import { EnvoyProcess, freePort } from '../../bin/demo/envoy-process.ts';
 import { peers } from './peers.ts';
 import { waitFor } from './wait.ts';
 
@@ -16,40 +15,30 @@ export interface EnvoyHost {
   readonly edsHealth: string;
 }
 
-export class EnvoyProcess {
-  readonly #child: ChildProcess;
-  readonly #exited: Promise<number | null>;
-  readonly #admin: string;
+/** Envoy from the CLI's bootstrap, with what a test reads from its admin endpoint. */
+export class TestEnvoy {
+  readonly #process: EnvoyProcess;
   readonly #dir: string;
-  #log = '';
 
-  private constructor(child: ChildProcess, adminPort: number, dir: string) {
-    this.#child = child;
-    this.#admin = `http://127.0.0.1:${adminPort}`;
+  private constructor(process: EnvoyProcess, dir: string) {
+    this.#process = process;
     this.#dir = dir;
-    this.#exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    child.stderr!.on('data', (chunk: Buffer) => {
-      this.#log = (this.#log + chunk.toString()).slice(-8_000);
-    });
   }
 
   /** Starts Envoy with the bootstrap the CLI prints for `role`, and waits until it is live. */
-  static async start({ role, xdsAddress, nodeId = `envoy-${role}` }: { role: 'gateway' | 'sidecar'; xdsAddress: string; nodeId?: string }): Promise<EnvoyProcess> {
-    const adminPort = await freePort();
+  static async start({ role, xdsAddress, nodeId = `envoy-${role}` }: { role: 'gateway' | 'sidecar'; xdsAddress: string; nodeId?: string }): Promise<TestEnvoy> {
+    const adminPort = await freePort('127.0.0.1');
     const dir = mkdtempSync(join(tmpdir(), 'kube-xds-envoy-'));
-    const bootstrap = join(dir, 'envoy.yaml');
-    writeFileSync(bootstrap, bootstrapText(['envoy', '--role', role, '--xds-address', xdsAddress, '--node-id', nodeId, '--admin-address', `127.0.0.1:${adminPort}`]));
-    const [command, ...args] = peers().envoy.command;
-    const child = spawn(command!, [...args, '-c', bootstrap, '--disable-hot-restart', '--concurrency', '1', '-l', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const envoy = new EnvoyProcess(child, adminPort, dir);
-    await waitFor('Envoy to be live', async () => child.exitCode !== null || (await envoy.admin('/ready')).trim() === 'LIVE', { timeoutMs: 30_000 });
-    if (child.exitCode !== null) throw new Error(`Envoy exited with ${child.exitCode}: ${envoy.#log}`);
+    const bootstrapFile = join(dir, 'envoy.yaml');
+    writeFileSync(bootstrapFile, bootstrapText(['envoy', '--role', role, '--xds-address', xdsAddress, '--node-id', nodeId, '--admin-address', `127.0.0.1:${adminPort}`]));
+    const envoy = new TestEnvoy(EnvoyProcess.start({ path: peers().envoy.command[0]!, bootstrapFile, adminPort, logLevel: 'warn' }), dir);
+    await waitFor('Envoy to be live', async () => !envoy.#process.running || (await envoy.#process.live()), { timeoutMs: 30_000 });
+    if (!envoy.#process.running) throw new Error(envoy.#process.describe());
     return envoy;
   }
 
-  async admin(path: string): Promise<string> {
-    const response = await fetch(`${this.#admin}${path}`, { signal: AbortSignal.timeout(5_000) });
-    return response.text();
+  admin(path: string): Promise<string> {
+    return this.#process.admin(path);
   }
 
   /** Counters and gauges by name. */
@@ -100,12 +89,7 @@ export class EnvoyProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.#child.exitCode === null) {
-      this.#child.kill('SIGTERM');
-      const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5_000);
-      await this.#exited;
-      clearTimeout(timer);
-    }
+    await this.#process.stop(5_000);
     rmSync(this.#dir, { recursive: true, force: true });
   }
 }
