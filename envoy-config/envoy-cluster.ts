@@ -36,9 +36,7 @@ function envoyCluster(service: ServiceModel, port: ServicePortModel, options: En
       // nothing else marks a host unhealthy, and with no ready pod left the assignment
       // already offers the terminating ones that still serve, so panic mode is off.
       healthy_panic_threshold: { value: 0 },
-      // Health changes (a pod starting to terminate) apply at once instead of being batched
-      // for 1 s: the control plane already coalesces changes before it pushes.
-      update_merge_window: durationFromMs(0),
+      update_merge_window: durationFromMs(options.updateMergeWindowMs),
     },
     ...(speaksHttp2(port) && {
       typed_extension_protocol_options: {

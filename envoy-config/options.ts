@@ -19,6 +19,12 @@ export interface EnvoyConfigOptions {
   readonly grpcNumRetries: number;
   /** Envoy writes an access log line per request to stdout. */
   readonly accessLog: boolean;
+  /**
+   * How long Envoy batches endpoint health changes (a pod starting to terminate) before it
+   * applies them; additions and removals apply at once anyway. 0 (the default here; Envoy's
+   * own is 1 s): the control plane already coalesces changes before it pushes.
+   */
+  readonly updateMergeWindowMs: number;
 }
 
 export const defaultEnvoyConfigOptions: EnvoyConfigOptions = Object.freeze({
@@ -29,6 +35,7 @@ export const defaultEnvoyConfigOptions: EnvoyConfigOptions = Object.freeze({
   grpcRetryOn: 'connect-failure,refused-stream,unavailable,resource-exhausted',
   grpcNumRetries: 2,
   accessLog: false,
+  updateMergeWindowMs: 0,
 });
 
 /** The defaults with `overrides` applied (undefined ones ignored), frozen. */
