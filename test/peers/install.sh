@@ -24,7 +24,7 @@ say() { echo "peers: $*" >&2; }
 missing=()
 need() { command -v "$1" >/dev/null || missing+=("$1 ($2)"); }
 need python3 "Python >= 3.9 with venv, for Envoy and gRPC C-core from PyPI"
-need go "Go >= 1.24, for the grpc-go client and the backends"
+need go "Go >= 1.26, for the grpc-go client and the backends"
 need java "Java >= 17, for the grpc-java client"
 need javac "a JDK >= 17, for the grpc-java client"
 need mvn "Maven, to fetch grpc-java from Maven Central"
