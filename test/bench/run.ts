@@ -12,6 +12,8 @@ const benchmarks: Record<string, { readonly title: string; readonly limitMs: num
   fanout: { title: 'fan-out to 1,000 streams', limitMs: 120_000, load: () => import('./fanout.ts') },
   'large-model': { title: '10,000 Services through the pipeline', limitMs: 120_000, load: () => import('./large-model.ts') },
   proxyless: { title: 'proxyless gRPC end to end', limitMs: 90_000, load: () => import('./proxyless.ts') },
+  clients: { title: 'real gRPC clients: scale-up and redeploy', limitMs: 150_000, load: () => import('./clients.ts') },
+  'envoy-drain': { title: 'Envoy gateway: a drain applied', limitMs: 150_000, load: () => import('./envoy-drain.ts') },
 };
 
 const finishedMarker = '@@bench-finished@@';

@@ -86,11 +86,15 @@ export interface ClientOptions {
 }
 
 export interface Call {
+  /** The client's own clock: ms since it started. */
   readonly ms: number;
+  /** performance.now() in this process when the line was read. */
+  readonly at: number;
   readonly backend: string;
 }
 export interface Failure {
   readonly ms: number;
+  readonly at: number;
   readonly code: string;
   readonly details: string;
 }
@@ -134,10 +138,10 @@ export class PeerClient {
         this.version = String(event.version);
         break;
       case 'call':
-        this.calls.push({ ms: Number(event.ms), backend: String(event.backend) });
+        this.calls.push({ ms: Number(event.ms), at: performance.now(), backend: String(event.backend) });
         break;
       case 'failure':
-        this.failures.push({ ms: Number(event.ms), code: String(event.code), details: String(event.details) });
+        this.failures.push({ ms: Number(event.ms), at: performance.now(), code: String(event.code), details: String(event.details) });
         break;
       case 'summary':
         this.#summary = event as unknown as ClientSummary;
