@@ -1,4 +1,4 @@
-// One state-of-the-world ADS stream: the protocol rules of design.md §4, applied to the
+// One state-of-the-world ADS stream: the protocol rules of docs/design.md §3, applied to the
 // requests of one client and to the snapshot changes of its class.
 import { badRequest } from '../common/errors.ts';
 import { log } from '../common/log.ts';

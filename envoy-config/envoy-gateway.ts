@@ -1,4 +1,4 @@
-// Envoy as a central gateway (design.md §7): listeners on the gateway ports route by
+// Envoy as a central gateway (docs/design.md §5): listeners on the gateway ports route by
 // `:authority` to every Service port.
 import type { ServiceModel } from '../k8s/model.ts';
 import { envoyListener } from './envoy-listener.ts';

@@ -1,4 +1,4 @@
-// Envoy as a sidecar (design.md §7): one outbound listener on 127.0.0.1 per distinct Service
+// Envoy as a sidecar (docs/design.md §5): one outbound listener on 127.0.0.1 per distinct Service
 // port (Envoy rejects two listeners on one address), each with a virtual host per Service on
 // that port. The app dials 127.0.0.1:P with its authority set to the Service name.
 import type { ServiceModel } from '../k8s/model.ts';

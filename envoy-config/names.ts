@@ -1,4 +1,4 @@
-// Resource names and the authorities clients dial (design.md §3: a user-facing contract).
+// Resource names and the authorities clients dial (docs/design.md §2: a user-facing contract).
 import type { ServiceModel, ServicePortModel } from '../k8s/model.ts';
 
 /** `S.N.svc.<clusterDomain>`. */

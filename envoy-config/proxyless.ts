@@ -1,4 +1,4 @@
-// Resources for proxyless gRPC clients (grpc-js-xds, C-core), per design.md §5.
+// Resources for proxyless gRPC clients (grpc-go, grpc-java, C-core, grpc-js), per docs/compatibility.md.
 import { envoy } from '../generated/envoy.js';
 import type { ServiceModel, ServicePortModel } from '../k8s/model.ts';
 import { packAny } from './any.ts';

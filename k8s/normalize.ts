@@ -1,4 +1,4 @@
-// Kubernetes objects -> the plain model (design.md §6). Two steps: `readService` and
+// Kubernetes objects -> the plain model (docs/design.md §4). Two steps: `readService` and
 // `readEndpointSlice` check one untrusted object and keep only what the model needs (they
 // throw KXDS_BAD_OBJECT naming the field); `buildServiceModel` merges a Service with its
 // slices and cannot fail.

@@ -28,7 +28,7 @@ export function sliceObject(namespace: string, service: string, addresses: reado
   };
 }
 
-/** The ClusterLoadAssignment (EDS) name of a Service port: `outbound|P||FQDN` (design.md §3). */
+/** The ClusterLoadAssignment (EDS) name of a Service port: `outbound|P||FQDN` (docs/design.md §2). */
 export function edsName(namespace: string, service: string, port = 50051): string {
   return `outbound|${port}||${service}.${namespace}.svc.cluster.local`;
 }

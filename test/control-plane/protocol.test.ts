@@ -1,4 +1,4 @@
-// One test per xDS rule of design.md §4, each on a real grpc-js stream with a raw client.
+// One test per xDS rule of docs/design.md §3, each on a real grpc-js stream with a raw client.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TypeUrl } from '../../control-plane/types.ts';

@@ -1,4 +1,4 @@
-// Envoy gateway and sidecar resources (design.md §7), read back through the generated code.
+// Envoy gateway and sidecar resources (docs/design.md §5), read back through the generated code.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildResourceSet, envoyConfigOptions, type ResourceSet } from '../../envoy-config/index.ts';

@@ -1,5 +1,5 @@
 // Proxyless resources checked the way clients see them: encoded, then decoded with the
-// generated classes (design.md §5).
+// generated classes (docs/compatibility.md).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildResourceSet, envoyConfigOptions, serviceLoadAssignments } from '../../envoy-config/index.ts';
