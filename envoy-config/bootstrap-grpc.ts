@@ -1,5 +1,5 @@
-// The bootstrap JSON of proxyless gRPC clients, accepted by every client in
-// (docs/compatibility.md). Clients read it from the file named by GRPC_XDS_BOOTSTRAP.
+// The bootstrap JSON of proxyless gRPC clients, accepted by every client of
+// docs/compatibility.md. Clients read it from the file named by GRPC_XDS_BOOTSTRAP.
 
 export interface GrpcBootstrapInput {
   /** `host:port` of the control plane. */
