@@ -10,15 +10,31 @@ const exitGraceMs = 20_000;
 // An optional argument narrows the run to test files whose path matches it (a regex).
 const filter = process.argv[2];
 const pattern = filter ? `(?:${filter}).*\\.test\\.ts$` : '\\.test\\.ts$';
+// A process group of its own: whatever the tests started (Envoy, control planes, peers) is
+// killed with it when the run overruns, is interrupted, or ends leaving something behind.
 const child = spawn(process.execPath, ['--import', './test/support/setup.ts', uvuBin, 'test', pattern], {
   stdio: ['ignore', 'pipe', 'inherit'],
+  detached: true,
 });
+const killGroup = () => {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killGroup();
+    process.exit(1);
+  });
+}
 
 let output = '';
 let problem = '';
 const stop = (why: string) => {
   problem = why;
-  child.kill('SIGKILL');
+  killGroup();
 };
 const limit = setTimeout(() => stop(`tests still running after ${limitMs} ms`), limitMs);
 let grace: NodeJS.Timeout | undefined;
@@ -34,6 +50,7 @@ child.stdout.on('data', (chunk: Buffer) => {
 child.on('exit', (code) => {
   clearTimeout(limit);
   clearTimeout(grace);
+  killGroup();
   if (problem) console.error(`\n${problem}`);
   const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
   const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
