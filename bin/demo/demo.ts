@@ -14,7 +14,7 @@ import { parseFlags } from '../flags.ts';
 import { ControlPlane, serveConfig, serveFlags } from '../serve.ts';
 import { callHello, EchoClient, startEchoBackend, type EchoBackend } from './echo.ts';
 import { EnvoyGateway } from './envoy-gateway.ts';
-import { freePort } from './envoy-process.ts';
+import { freePort } from './free-port.ts';
 import { findEnvoy } from './find-envoy.ts';
 import { demoManifests } from './manifests.ts';
 

@@ -2,7 +2,6 @@
 // no hot restart, the admin endpoint on a port it is told. It keeps the end of Envoy's log
 // for error messages and stops with SIGTERM, then SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 
 export interface EnvoyProcessOptions {
   /** The Envoy binary. */
@@ -72,16 +71,4 @@ export class EnvoyProcess {
     await this.#exited;
     clearTimeout(timer);
   }
-}
-
-/** A port that was free a moment ago on `host` (Envoy's gateway listens on 0.0.0.0). */
-export function freePort(host = '0.0.0.0'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

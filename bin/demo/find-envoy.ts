@@ -30,6 +30,11 @@ export async function findEnvoy(env: NodeJS.ProcessEnv = process.env): Promise<E
   }
 }
 
+/** Where test/peers/install.sh keeps the peers and writes peers.json. */
+export function peersCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KUBE_XDS_PEERS_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kube-xds', 'peers');
+}
+
 async function locate(env: NodeJS.ProcessEnv): Promise<{ path: string } | { problem: string }> {
   const fromEnv = env.ENVOY_BIN;
   if (fromEnv) return (await isExecutableFile(fromEnv)) ? { path: fromEnv } : { problem: `ENVOY_BIN=${fromEnv} is not an executable file` };
@@ -40,8 +45,7 @@ async function locate(env: NodeJS.ProcessEnv): Promise<{ path: string } | { prob
     if (await isExecutableFile(path)) return { path };
   }
 
-  const cache = env.KUBE_XDS_PEERS_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kube-xds', 'peers');
-  const peersFile = join(cache, 'peers.json');
+  const peersFile = join(peersCacheDir(env), 'peers.json');
   let command: unknown;
   try {
     command = (JSON.parse(await readFile(peersFile, 'utf8')) as { envoy?: { command?: unknown } }).envoy?.command;

@@ -10,6 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrapText } from '../../bin/bootstrap-command.ts';
+import { TypeUrl } from '../../control-plane/types.ts';
 import { Cluster, grpcPort, podAddresses, target, type Pod } from '../e2e/support.ts';
 import { CliControlPlane } from '../support/cli-control-plane.ts';
 import { PeerClient, selectedClients, type ClientName, type PeerBackends } from '../support/peers.ts';
@@ -79,9 +80,8 @@ export async function run(): Promise<void> {
     }
     if (names.includes('c-core-debian')) {
       note('c-core-debian (C-core 1.51, synchronous Python): while every call fails fast nothing polls its channel,');
-      note('so it reads the ADS stream only at ticks of its 5 s backup poller (seen: the new EDS ACKed at client time');
-      note('5.01 s and 10.01 s, sent ~20 ms after the apply): its redeploy time is set by those ticks (4.8 s, once');
-      note('9.8 s when it was written), not by the control plane; this row takes most of the run.');
+      note('so it reads the ADS stream only when its backup poller runs (every 5 s): its redeploy time is set by');
+      note('that poller, not by the control plane, which sends the new EDS right after the apply.');
     }
     note(`NACKs recorded by the control plane: ${nacks}`);
   } finally {
@@ -112,7 +112,7 @@ async function measure(world: World, name: ClientName): Promise<Result> {
     live.delete(backends);
     await backends.stop();
   };
-  let current = await newPods(podNames('s0-'));
+  let current = await newPods(freshPodNames('s0-'));
   setPods(current.pods.slice(0, 1));
   const bootstrap = join(cluster.dir, `${name}.json`);
   writeFileSync(bootstrap, bootstrapText(['grpc', '--xds-address', controlPlane.xdsAddress, '--node-id', nodeId, '--zone', 'zone-a']));
@@ -131,7 +131,7 @@ async function measure(world: World, name: ClientName): Promise<Result> {
     for (let round = 0; round < scaleRounds; round++) {
       if (round > 0) {
         // Down to the first of five new pods; the last round's pods go once it is all that answers.
-        const next = await newPods(podNames(`s${round}-`));
+        const next = await newPods(freshPodNames(`s${round}-`));
         setPods(next.pods.slice(0, 1));
         await untilSettled(client, [next.pods[0]!.name]);
         await retire(current.backends);
@@ -155,13 +155,13 @@ async function measure(world: World, name: ClientName): Promise<Result> {
     }
 
     for (let round = 0; round < redeployRounds; round++) {
-      const next = await newPods(podNames('', `-v${round + 2}`));
-      const before = await ackedEndpoints(controlPlane, nodeId);
+      const next = await newPods(freshPodNames('', `-v${round + 2}`));
+      const before = (await controlPlane.ackedVersions(TypeUrl.Endpoint)).get(nodeId);
       tally(failuresSeen, otherFailures);
       failuresSeen = client.failures.length;
       cluster.deleteService('echo', world.slice);
       await waitFor(`${name} to ACK the deletion`, async () => {
-        const after = await ackedEndpoints(controlPlane, nodeId);
+        const after = (await controlPlane.ackedVersions(TypeUrl.Endpoint)).get(nodeId);
         return after !== undefined && after !== before;
       }, { timeoutMs: waitMs, intervalMs: 5 });
       const mark = client.mark;
@@ -188,7 +188,7 @@ async function measure(world: World, name: ClientName): Promise<Result> {
   }
 }
 
-function podNames(prefix: string, suffix = ''): string[] {
+function freshPodNames(prefix: string, suffix = ''): string[] {
   return podAddresses.map((_, i) => `${prefix}pod-${i + 1}${suffix}`);
 }
 
@@ -198,8 +198,3 @@ function untilSettled(client: PeerClient, names: readonly string[]): Promise<voi
   return until(`${client.name} to call only ${names.join(', ')}`, () => client.settledOn(set, 20), waitMs, 5);
 }
 
-/** The EDS version the node's stream last ACKed. */
-async function ackedEndpoints(controlPlane: CliControlPlane, nodeId: string): Promise<string | undefined> {
-  const stream = (await controlPlane.streams()).find((candidate) => candidate.nodeId === nodeId);
-  return stream?.types.find((type) => type.type.endsWith('ClusterLoadAssignment'))?.ackedVersion;
-}

@@ -5,11 +5,11 @@
 // default) and at 1 s (Envoy's)? A health-only change is what Envoy merges; a removal (scale
 // 5 -> 3) applies at once, and is measured for contrast. The control plane runs in this
 // process (the merge window is a builder option, not a CLI flag).
-import { freePort } from '../../bin/demo/envoy-process.ts';
+import { freePort } from '../../bin/demo/free-port.ts';
 import { parseFlags } from '../../bin/flags.ts';
 import { ControlPlane, serveConfig, serveFlags } from '../../bin/serve.ts';
 import { envoyConfigOptions } from '../../envoy-config/options.ts';
-import { Cluster, podAddresses, target, type Pod, type PodState } from '../e2e/support.ts';
+import { Cluster, podAddresses, podNames, target, type Pod, type PodState } from '../e2e/support.ts';
 import { TestEnvoy } from '../support/envoy.ts';
 import { PeerClient } from '../support/peers.ts';
 import { lastCall, startPods } from './peer-timing.ts';
@@ -26,7 +26,6 @@ const waitMs = 15_000;
 /** One round-robin turn over the five pods at the client's rate. */
 const turnMs = (5 * 1_000) / rate;
 
-const podNames = podAddresses.map((_, i) => `pod-${i + 1}`);
 const five: PodState[] = ['ready', 'ready', 'ready', 'ready', 'ready'];
 const leaving = new Set(['pod-4', 'pod-5']);
 const staying = new Set(['pod-1', 'pod-2', 'pod-3']);

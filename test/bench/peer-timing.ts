@@ -1,5 +1,5 @@
 // The small look-ups the peer benchmarks make on a client's calls, and their pods.
-import { freePort } from '../../bin/demo/envoy-process.ts';
+import { freePort } from '../../bin/demo/free-port.ts';
 import { podAddresses, type Pod } from '../e2e/support.ts';
 import { PeerBackends, type PeerClient } from '../support/peers.ts';
 

@@ -10,6 +10,8 @@ import { FakeApiServer } from '../support/fake-apiserver.ts';
 
 export const target = 'echo.demo.svc.cluster.local:50051';
 export const podAddresses = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'];
+/** The names the pods on podAddresses answer with. */
+export const podNames = podAddresses.map((_, i) => `pod-${i + 1}`);
 
 export type PodState = 'ready' | 'draining';
 
@@ -94,6 +96,7 @@ export class Cluster {
       kind: 'EndpointSlice',
       metadata: { name: slice, namespace: 'demo', labels: { 'kubernetes.io/service-name': service } },
       addressType: 'IPv4',
+      // A slice without endpoints still names its port; any valid number does.
       ports: [{ name: portName, port: pods[0]?.[0].port ?? 1, protocol: 'TCP' }],
       endpoints: pods.map(([pod, state]) => ({
         addresses: [pod.address],

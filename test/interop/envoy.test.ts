@@ -4,8 +4,8 @@
 import { request } from 'node:http';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Cluster, podAddresses, type Pod, type PodState, type ServicePort } from '../e2e/support.ts';
-import { freePort } from '../../bin/demo/envoy-process.ts';
+import { Cluster, podAddresses, podNames, type Pod, type PodState, type ServicePort } from '../e2e/support.ts';
+import { freePort } from '../../bin/demo/free-port.ts';
 import { CliControlPlane } from '../support/cli-control-plane.ts';
 import { TestEnvoy } from '../support/envoy.ts';
 import { PeerBackends, PeerClient } from '../support/peers.ts';
@@ -13,7 +13,6 @@ import { waitFor } from '../support/wait.ts';
 
 type Role = 'gateway' | 'sidecar';
 
-const podNames = podAddresses.map((_, i) => `pod-${i + 1}`);
 const five: PodState[] = ['ready', 'ready', 'ready', 'ready', 'ready'];
 const webAddress = '127.0.0.7';
 

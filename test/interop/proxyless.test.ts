@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bootstrapText } from '../../bin/bootstrap-command.ts';
-import { Cluster, podAddresses, target, type Pod, type PodState } from '../e2e/support.ts';
-import { freePort } from '../../bin/demo/envoy-process.ts';
+import { TypeUrl } from '../../control-plane/types.ts';
+import { Cluster, podAddresses, podNames, target, type Pod, type PodState } from '../e2e/support.ts';
+import { freePort } from '../../bin/demo/free-port.ts';
 import { CliControlPlane } from '../support/cli-control-plane.ts';
 import { PeerBackends, PeerClient, selectedClients } from '../support/peers.ts';
 import { waitFor } from '../support/wait.ts';
 
 const names = selectedClients();
-const podNames = podAddresses.map((_, i) => `pod-${i + 1}`);
 const five: PodState[] = ['ready', 'ready', 'ready', 'ready', 'ready'];
 
 interface World {
@@ -184,6 +184,7 @@ test('an idle channel that wakes after the Service changed uses the new pods', a
   const clients = await startClients(world, { idleTimeoutMs: 1_000 });
   await each(clients, (client) => client.waitToReach(['pod-1', 'pod-2']));
   for (const client of clients) client.pause();
+  // Every client closes its ADS stream once idle (no stream left for its node id passes too).
   await waitFor('every client to go idle and drop its subscriptions', async () => {
     const streams = await world.controlPlane.streams();
     return names.every((name) => streams.filter((stream) => stream.nodeId === name).every((stream) => stream.types.every((type) => type.subscribed.length === 0)));
@@ -198,12 +199,6 @@ test('an idle channel that wakes after the Service changed uses the new pods', a
   await finish(world);
 });
 
-/** The EDS version each client's stream last ACKed, by node id. */
-async function ackedEndpoints(controlPlane: CliControlPlane): Promise<Map<string, string | undefined>> {
-  const streams = await controlPlane.streams();
-  return new Map(streams.map((stream) => [stream.nodeId ?? '', stream.types.find((type) => type.type.endsWith('ClusterLoadAssignment'))?.ackedVersion]));
-}
-
 test('a Service deleted and created again (as is, then with a changed port) is used again without a client restart', async (world) => {
   world.cluster.setPods(five);
   const clients = await startClients(world);
@@ -214,11 +209,11 @@ test('a Service deleted and created again (as is, then with a changed port) is u
   ];
   let slice = 'echo-abcde';
   for (const { how, portName, pods, ...next } of redeploys) {
-    const before = await ackedEndpoints(world.controlPlane);
+    const before = await world.controlPlane.ackedVersions(TypeUrl.Endpoint);
     const failuresBefore = new Map(clients.map((client) => [client, client.failures.length]));
     world.cluster.deleteService('echo', slice);
     await waitFor('every client to ACK the deletion', async () => {
-      const after = await ackedEndpoints(world.controlPlane);
+      const after = await world.controlPlane.ackedVersions(TypeUrl.Endpoint);
       return names.every((name) => after.get(name) !== undefined && after.get(name) !== before.get(name));
     });
     // Calls fail fast on the emptied assignment; grpc-java keeps its last endpoints instead
@@ -230,6 +225,8 @@ test('a Service deleted and created again (as is, then with a changed port) is u
     world.cluster.applyService('echo', [{ name: portName, port: 50051, appProtocol: 'grpc' }]);
     world.cluster.setEndpoints('echo', pods.map((pod) => [pod, 'ready'] as const), { slice: next.slice, portName });
     slice = next.slice;
+    // Back as it was, grpc-java (which kept its endpoints) reaches the same pods trivially; the
+    // second round, on new endpoints, proves it too.
     const expected = pods.map((pod) => pod.name);
     // Every client is back within ~30 ms of the push but C-core 1.51, which reads it only at
     // its next backup poll (every 5 s) while all its calls fail fast: npm run bench, clients.

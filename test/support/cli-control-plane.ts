@@ -2,7 +2,8 @@
 // with SIGKILL and start again on the same ports, and read through its admin endpoint.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { StreamStatus } from '../../control-plane/stream-status.ts';
-import { freePort } from '../../bin/demo/envoy-process.ts';
+import type { TypeUrl } from '../../control-plane/types.ts';
+import { freePort } from '../../bin/demo/free-port.ts';
 import { waitFor } from './wait.ts';
 
 const cli = new URL('../../bin/kube-xds.js', import.meta.url).pathname;
@@ -38,7 +39,13 @@ export class CliControlPlane {
     });
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    if (waitReady) await waitFor('the control plane to be ready', async () => (await this.#get('/readyz')).ok || child.exitCode !== null, { timeoutMs: 30_000 });
+    if (!waitReady) return;
+    try {
+      await waitFor('the control plane to be ready', async () => child.exitCode !== null || (await this.#get('/readyz')).ok, { timeoutMs: 30_000 });
+    } catch (error) {
+      await this.kill();
+      throw new Error(`${(error as Error).message}; its log ends: ${this.#log}`);
+    }
     if (child.exitCode !== null) throw new Error(`the control plane exited with ${child.exitCode}: ${this.#log}`);
   }
 
@@ -54,6 +61,11 @@ export class CliControlPlane {
 
   async streams(): Promise<StreamStatus[]> {
     return (await this.#get('/debug/streams')).json() as Promise<StreamStatus[]>;
+  }
+
+  /** The version of `type` each node's stream last ACKed, by node id. */
+  async ackedVersions(type: TypeUrl): Promise<Map<string, string | undefined>> {
+    return new Map((await this.streams()).map((stream) => [stream.nodeId ?? '', stream.types.find((status) => status.type === type)?.ackedVersion]));
   }
 
   /** NACKs since this process started, from every stream, open or closed. */

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootstrapText } from '../../bin/bootstrap-command.ts';
-import { EnvoyProcess, freePort } from '../../bin/demo/envoy-process.ts';
+import { EnvoyProcess } from '../../bin/demo/envoy-process.ts';
+import { freePort } from '../../bin/demo/free-port.ts';
 import { peers } from './peers.ts';
 import { waitFor } from './wait.ts';
 
@@ -32,8 +33,13 @@ export class TestEnvoy {
     const bootstrapFile = join(dir, 'envoy.yaml');
     writeFileSync(bootstrapFile, bootstrapText(['envoy', '--role', role, '--xds-address', xdsAddress, '--node-id', nodeId, '--admin-address', `127.0.0.1:${adminPort}`]));
     const envoy = new TestEnvoy(EnvoyProcess.start({ path: peers().envoy.command[0]!, bootstrapFile, adminPort, logLevel: 'warn' }), dir);
-    await waitFor('Envoy to be live', async () => !envoy.#process.running || (await envoy.#process.live()), { timeoutMs: 30_000 });
-    if (!envoy.#process.running) throw new Error(envoy.#process.describe());
+    try {
+      await waitFor('Envoy to be live', async () => !envoy.#process.running || (await envoy.#process.live()), { timeoutMs: 30_000 });
+      if (!envoy.#process.running) throw new Error('Envoy exited');
+    } catch (error) {
+      await envoy.stop();
+      throw new Error(`${(error as Error).message}: ${envoy.#process.describe()}`);
+    }
     return envoy;
   }
 

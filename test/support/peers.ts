@@ -2,10 +2,10 @@
 // one command-line contract: gRPC clients of every implementation, Go backends, Envoy.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { peersCacheDir } from '../../bin/demo/find-envoy.ts';
 import { waitFor } from './wait.ts';
 
 /** The proxyless clients, each a gRPC implementation (or version) of its own. */
@@ -25,16 +25,12 @@ export interface Peers {
 
 const peersSources = fileURLToPath(new URL('../peers', import.meta.url));
 
-export function peersCache(): string {
-  return process.env.KUBE_XDS_PEERS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kube-xds', 'peers');
-}
-
 let loaded: Peers | undefined;
 
 /** The installed peers; throws with the fix when test/peers/install.sh has not run. */
 export function peers(): Peers {
   if (loaded) return loaded;
-  const file = join(peersCache(), 'peers.json');
+  const file = join(peersCacheDir(), 'peers.json');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -70,6 +66,8 @@ function startProgram(command: readonly string[], args: readonly string[], env: 
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);
   });
+  // A command written to a program that already exited fails with EPIPE; the waits report the exit.
+  child.stdin!.on('error', () => {});
   createInterface({ input: child.stdout! }).on('line', onLine);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited, stderr: () => stderr };
@@ -111,6 +109,8 @@ export class PeerClient {
   readonly failures: Failure[] = [];
   version?: string;
   #summary?: ClientSummary;
+  /** The first line that broke the contract, if any. */
+  #broken?: string;
   readonly #program: ReturnType<typeof startProgram>;
 
   private constructor(name: string, command: readonly string[], options: ClientOptions) {
@@ -131,7 +131,9 @@ export class PeerClient {
     try {
       event = JSON.parse(line);
     } catch {
-      throw new Error(`${this.name} printed a line that is not JSON: ${line}`);
+      // Thrown from here it would end the test process; the next wait reports it instead.
+      this.#broken ??= `${this.name} printed a line that is not JSON: ${line}`;
+      return;
     }
     switch (event.event) {
       case 'start':
@@ -198,6 +200,7 @@ export class PeerClient {
     const timer = setTimeout(() => this.#program.child.kill('SIGKILL'), timeoutMs);
     const code = await this.#program.exited;
     clearTimeout(timer);
+    if (this.#broken) throw new Error(this.#broken);
     if (code !== 0 || !this.#summary) throw new Error(`${this.name} exited with ${code} and no summary: ${this.#program.stderr()}`);
     return this.#summary;
   }
@@ -213,10 +216,11 @@ export class PeerClient {
   }
 
   #dead(): boolean {
-    return this.#program.child.exitCode !== null;
+    return this.#program.child.exitCode !== null || this.#broken !== undefined;
   }
 
   #assertAlive(): void {
+    if (this.#broken) throw new Error(this.#broken);
     if (this.#dead()) throw new Error(`${this.name} exited (${this.#program.child.exitCode}): ${this.#program.stderr()}`);
   }
 }
@@ -245,15 +249,24 @@ export class PeerBackends {
     const args = [...grpc.flatMap((spec) => ['--grpc', spec]), ...http.flatMap((spec) => ['--http', spec])];
     const listeners: BackendListener[] = [];
     const program = startProgram(peers().backend.command, args, {}, (line) => {
-      const event = JSON.parse(line) as { event: string; name: string; protocol: 'grpc' | 'http'; address: string };
+      let event: { event?: string; name: string; protocol: 'grpc' | 'http'; address: string };
+      try {
+        event = JSON.parse(line);
+      } catch {
+        return; // not a serving line: the wait below reports what is missing
+      }
       if (event.event !== 'serving') return;
       const at = event.address.lastIndexOf(':');
       listeners.push({ name: event.name, protocol: event.protocol, address: event.address.slice(0, at), port: Number(event.address.slice(at + 1)) });
     });
     const expected = grpc.length + http.length;
-    await waitFor('the backends to listen', () => listeners.length === expected || program.child.exitCode !== null);
-    if (listeners.length !== expected) throw new Error(`the backends exited: ${program.stderr()}`);
-    return new PeerBackends(listeners, program.child, program.exited);
+    const backends = new PeerBackends(listeners, program.child, program.exited);
+    await waitFor('the backends to listen', () => listeners.length === expected || program.child.exitCode !== null).catch(() => {});
+    if (listeners.length !== expected) {
+      await backends.stop();
+      throw new Error(`the backends did not all listen: ${program.stderr()}`);
+    }
+    return backends;
   }
 
   get(name: string): BackendListener {
