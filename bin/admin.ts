@@ -77,6 +77,8 @@ export class AdminServer {
       gauge('kube_xds_source_connected', 'The source watch is healthy (0 during an API server outage).', source.connected ? 1 : 0),
       counter('kube_xds_source_restarts_total', 'Watch restarts after errors.', source.restarts),
       counter('kube_xds_source_bad_objects_total', 'Kubernetes objects skipped as malformed.', source.badObjects),
+      gauge('kube_xds_source_rejected_objects', 'Objects whose current version is rejected as malformed (a manifest file that does not parse counts once).', source.rejectedObjects),
+      gauge('kube_xds_source_duplicate_objects', 'Objects the file source finds defined more than once (the file that sorts last is used).', source.duplicateObjects),
       gauge('kube_xds_services', 'Services in the model.', this.#parts.source.services().size),
       counter('kube_xds_snapshot_flushes_total', 'Coalesced model changes applied.', pipeline.flushes),
       counter('kube_xds_snapshot_endpoint_only_flushes_total', 'Flushes that only moved endpoints.', pipeline.endpointOnlyFlushes),

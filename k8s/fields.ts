@@ -1,7 +1,7 @@
 // Typed reads of untrusted Kubernetes objects. They accept both shapes an object arrives
 // in (client-node class instances from lists, raw JSON from watches and files: the
 // property names are the same) and fail with a coded error naming the object and field.
-import { badObject } from '../common/errors.ts';
+import { badObject, type KubeXdsError } from '../common/errors.ts';
 
 export type Fields = Readonly<Record<string, unknown>>;
 
@@ -33,18 +33,19 @@ export class ObjectReader {
   readonly kind: string;
   readonly ref: string;
 
-  constructor(kind: string, ref = '?') {
+  constructor(kind: string, ref = '(unnamed)') {
     this.kind = kind;
     this.ref = ref;
   }
 
   fail(field: string, problem: string, value?: unknown): never {
+    throw this.error(field, problem, value);
+  }
+
+  /** The KXDS_BAD_OBJECT fail() throws, for callers that collect problems instead. */
+  error(field: string, problem: string, value?: unknown): KubeXdsError {
     const got = value === undefined ? '' : `, got ${preview(value)}`;
-    throw badObject(`${this.kind} ${this.ref}: ${field} ${problem}${got}`, {
-      kind: this.kind,
-      object: this.ref,
-      field,
-    });
+    return badObject(`${this.kind} ${this.ref}: ${field} ${problem}${got}`, { kind: this.kind, object: this.ref, field });
   }
 
   record(value: unknown, field: string): Fields {
@@ -103,7 +104,8 @@ export class ObjectReader {
   }
 }
 
-function preview(value: unknown): string {
+/** A value shortened for an error message. */
+export function preview(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -4,14 +4,18 @@
 // change, debounced, so editors that save through a temporary file and a rename are fine.
 //
 // A file that does not parse keeps its last good contents: a half-written file loses
-// nothing, and the fixed file applies on its next save. A deleted file removes its objects.
-// If the folder itself cannot be read, the last state is served until it can be again.
+// nothing, and the fixed file applies on its next save. A malformed object is skipped and
+// its last good version stays, as the API server refuses an invalid update. A deleted file
+// removes its objects. An object written twice: see definitions.ts. If the folder itself
+// cannot be read, the last state is served until it can be again.
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configError, describeError, KubeXdsError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
-import { parseManifest, type ManifestObject } from './manifests.ts';
+import { chooseDefinitions } from './definitions.ts';
+import { FolderNotices } from './folder-notices.ts';
+import { parseManifest, type ManifestObject, type ParsedManifest } from './manifests.ts';
 import type { StoreFilter } from './store.ts';
 import { StoreSource, type WatchStatus } from './store-source.ts';
 
@@ -26,8 +30,10 @@ const manifestName = /^[^.].*\.(ya?ml|json)$/i;
 
 interface FileState {
   readonly text: string;
-  /** The objects of the last version of this file that parsed. */
-  readonly objects: readonly ManifestObject[];
+  /** The last version of this file that parsed; undefined while none has. */
+  readonly parsed: ParsedManifest | undefined;
+  /** The current text does not parse (`parsed` is an earlier version). */
+  readonly broken: boolean;
 }
 
 export class FileSource extends StoreSource {
@@ -45,14 +51,16 @@ export class FileSource extends StoreSource {
   #stopping = false;
   #synced = false;
   #readable = false;
-  #rejected = 0;
+  #rejectedTotal = 0;
   #restarts = 0;
+  readonly #notices: FolderNotices;
 
   constructor(dir: string, options: FileSourceOptions = {}) {
     super(options);
     this.#dir = dir;
     this.#debounceMs = options.debounceMs ?? 100;
     this.#resyncMs = options.resyncMs ?? 30_000;
+    this.#notices = new FolderNotices(dir);
   }
 
   /**
@@ -69,7 +77,13 @@ export class FileSource extends StoreSource {
     if (this.#resyncMs > 0) this.#resync = setInterval(() => this.#schedule(), this.#resyncMs);
     this.#synced = true;
     this.feed.open();
-    log.info('file source loaded', { dir: this.#dir, files: this.#files.size, services: this.store.services().size });
+    log.info('file source loaded', {
+      dir: this.#dir,
+      files: this.#files.size,
+      services: this.store.services().size,
+      rejected: this.#rejectedNow(),
+      duplicates: this.#notices.duplicates,
+    });
   }
 
   override async stop(): Promise<void> {
@@ -82,9 +96,23 @@ export class FileSource extends StoreSource {
     await this.#scan;
   }
 
-  /** rejected: files that failed to parse and objects they could not name. restarts: re-established folder watches. */
+  /** Malformed objects and unparsable files are rejected here, never in the store. restarts: re-established folder watches. */
   protected override watchStatus(): WatchStatus {
-    return { synced: this.#synced, connected: this.#readable, restarts: this.#restarts, rejected: this.#rejected };
+    return {
+      synced: this.#synced,
+      connected: this.#readable,
+      restarts: this.#restarts,
+      rejectedTotal: this.#rejectedTotal,
+      rejectedNow: this.#rejectedNow(),
+      duplicates: this.#notices.duplicates,
+    };
+  }
+
+  /** Each malformed object in the files' current versions; a file that does not parse counts once. */
+  #rejectedNow(): number {
+    let count = 0;
+    for (const file of this.#files.values()) count += file.broken ? 1 : (file.parsed?.rejected.length ?? 0);
+    return count;
   }
 
   #watch(): void {
@@ -158,7 +186,7 @@ export class FileSource extends StoreSource {
       const previous = this.#files.get(name);
       if (previous?.text === text) continue;
       changed = true;
-      this.#files.set(name, { text, objects: this.#parse(name, text, previous) });
+      this.#files.set(name, this.#parse(join(this.#dir, name), text, previous));
     }
     for (const name of this.#files.keys()) {
       if (!present.has(name)) {
@@ -177,42 +205,48 @@ export class FileSource extends StoreSource {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EISDIR') return undefined;
       this.lastError = describeError(error);
-      log.warn('cannot read a manifest file; keeping its last contents', { file: name, error: this.lastError });
+      log.warn('cannot read a manifest file; keeping its last contents', { file: join(this.#dir, name), error: this.lastError });
       return this.#files.get(name)?.text;
     }
   }
 
-  #parse(name: string, text: string, previous: FileState | undefined): readonly ManifestObject[] {
+  #parse(file: string, text: string, previous: FileState | undefined): FileState {
+    let parsed: ParsedManifest;
     try {
-      const { objects, rejected } = parseManifest(text, name);
-      for (const error of rejected) this.#reject(error, 'skipping an object in a manifest file');
-      return objects;
+      parsed = parseManifest(text, file);
     } catch (error) {
       if (!(error instanceof KubeXdsError)) throw error;
-      this.#reject(error, 'a manifest file does not parse; keeping its last good contents');
-      return previous?.objects ?? [];
+      const kept = previous?.parsed;
+      if (kept === undefined) this.#reject(error, 'a manifest file does not parse; nothing in it is used until it does');
+      else this.#reject(error, 'a manifest file does not parse; keeping its last good contents', { kept: kept.objects.length });
+      return { text, parsed: kept, broken: true };
     }
+    if (previous?.broken) log.info('a manifest file parses again', { file, objects: parsed.objects.length });
+    for (const { error, key } of parsed.rejected) {
+      if (key !== undefined && this.#applied.has(key)) this.#reject(error, 'skipping a malformed object in a manifest file; its last good version stays');
+      else this.#reject(error, 'skipping a malformed object in a manifest file');
+    }
+    if (parsed.otherKinds.length > 0) log.debug('a manifest file holds other kinds; they are ignored', { file, kinds: parsed.otherKinds });
+    return { text, parsed, broken: false };
   }
 
-  #reject(error: KubeXdsError, message: string): void {
-    this.#rejected++;
+  #reject(error: KubeXdsError, message: string, extra: Record<string, unknown> = {}): void {
+    this.#rejectedTotal++;
     this.lastError = error.message;
-    log.warn(message, { code: error.code, error: error.message, ...error.context });
+    log.warn(message, { code: error.code, error: error.message, ...error.context, ...extra });
   }
 
   /** Brings the store in line with the objects of every file. */
   #reconcile(): void {
-    const desired = new Map<string, ManifestObject>();
-    for (const [name, file] of this.#files) {
-      for (const manifest of file.objects) {
-        if (desired.has(manifest.key)) log.warn('an object is defined twice; the later file wins', { object: manifest.key, file: name });
-        desired.set(manifest.key, manifest);
-      }
-    }
+    const files = [...this.#files].map(([name, file]) => [name, file.parsed?.objects ?? []] as const);
+    const definitions = chooseDefinitions(new Map(files));
+    const desired = definitions.chosen;
+    const rejectedKeys = new Set([...this.#files.values()].flatMap((file) => file.parsed?.rejected.flatMap(({ key }) => key ?? []) ?? []));
+    const servicesBefore = this.store.services().size;
     const changed = new Set<string>();
     const record = (keys: ReadonlySet<string>) => keys.forEach((key) => changed.add(key));
     for (const [key, { manifest }] of this.#applied) {
-      if (desired.has(key)) continue;
+      if (desired.has(key) || rejectedKeys.has(key)) continue;
       this.#applied.delete(key);
       record(manifest.kind === 'Service' ? this.store.deleteService(manifest.object) : this.store.deleteSlice(manifest.object));
     }
@@ -222,6 +256,7 @@ export class FileSource extends StoreSource {
       this.#applied.set(key, { json, manifest });
       record(manifest.kind === 'Service' ? this.store.applyService(manifest.object) : this.store.applySlice(manifest.object));
     }
+    this.#notices.update(definitions, servicesBefore, this.store.services().size);
     this.feed.add(changed);
   }
 

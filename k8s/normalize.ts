@@ -73,10 +73,19 @@ const nameRules: Record<ObjectKind, NameRule> = { Service: 'DNS-1035 label', End
 
 /** Namespace and name, the only fields a deletion needs. */
 export function readRef(kind: ObjectKind, object: unknown): ObjectRef {
-  const reader = new ObjectReader(kind);
-  const metadata = reader.record(reader.record(object, 'the object').metadata, 'metadata');
+  const outer = new ObjectReader(kind);
+  const metadata = outer.record(outer.record(object, 'the object').metadata, 'metadata');
+  // Errors name the object as written, even a malformed name, so that it can be found.
+  const reader = new ObjectReader(kind, writtenRef(metadata));
   const name = reader.name(metadata.name, 'metadata.name', nameRules[kind]);
-  return { namespace: new ObjectReader(kind, name).name(metadata.namespace, 'metadata.namespace', 'DNS-1123 label'), name };
+  return { namespace: reader.name(metadata.namespace, 'metadata.namespace', 'DNS-1123 label'), name };
+}
+
+/** `namespace/name` as written, unchecked, for messages about an object that may be malformed. */
+export function writtenRef(metadata: unknown): string {
+  const fields = typeof metadata === 'object' && metadata !== null ? (metadata as Fields) : {};
+  const shown = (value: unknown, missing: string) => (typeof value === 'string' && value !== '' ? value : missing);
+  return `${shown(fields.namespace, '(no namespace)')}/${shown(fields.name, '(no name)')}`;
 }
 
 function readHeader(kind: ObjectKind, object: unknown) {

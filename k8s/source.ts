@@ -7,8 +7,15 @@ export interface SourceStatus {
   readonly synced: boolean;
   /** The watch is currently healthy; false during an outage (the last state is still served). */
   readonly connected: boolean;
-  /** Objects skipped because they could not be turned into the model. */
+  /** Objects skipped because they could not be turned into the model, since start. */
   readonly badObjects: number;
+  /**
+   * Objects whose current version is rejected (a manifest file that does not parse counts
+   * once); it falls when they are fixed or removed.
+   */
+  readonly rejectedObjects: number;
+  /** Objects defined more than once, one definition used (only files can do that). */
+  readonly duplicateObjects: number;
   /** Times a watch was restarted after an error. */
   readonly restarts: number;
   readonly lastError?: string;

@@ -10,8 +10,11 @@ export interface WatchStatus {
   readonly synced: boolean;
   readonly connected: boolean;
   readonly restarts: number;
-  /** Objects the source rejected before they reached the store (counted in badObjects). */
-  readonly rejected?: number;
+  /** Objects the source rejected before they reached the store: ever (added to badObjects), and now. */
+  readonly rejectedTotal?: number;
+  readonly rejectedNow?: number;
+  /** Objects defined more than once, when the source can see that (the file source). */
+  readonly duplicates?: number;
 }
 
 export abstract class StoreSource implements ModelSource {
@@ -38,11 +41,13 @@ export abstract class StoreSource implements ModelSource {
   }
 
   status(): SourceStatus {
-    const { synced, connected, restarts, rejected = 0 } = this.watchStatus();
+    const { synced, connected, restarts, rejectedTotal = 0, rejectedNow = 0, duplicates = 0 } = this.watchStatus();
     return {
       synced,
       connected,
-      badObjects: this.store.badObjects + rejected,
+      badObjects: this.store.badObjects + rejectedTotal,
+      rejectedObjects: this.store.rejectedObjects + rejectedNow,
+      duplicateObjects: duplicates,
       restarts,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
     };

@@ -1,8 +1,9 @@
 // The index both sources feed: checked Services and EndpointSlices, grouped by Service,
 // and the model built from them. Each change rebuilds only the Services it touches and
 // reports the keys whose model really changed. Malformed objects are logged, counted and
-// skipped here, so a source never has to; a skipped update leaves the previous good version
-// of that object in place.
+// skipped here, so the kube source never has to (the file source checks its objects first,
+// where it can name their file); a skipped update leaves the previous good version of that
+// object in place.
 import { ErrorCode, KubeXdsError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import { serviceKey, type ServiceModel } from './model.ts';
@@ -11,6 +12,7 @@ import {
   readEndpointSlice,
   readRef,
   readService,
+  type ObjectKind,
   type ObjectRef,
   type ServiceRecord,
   type SliceRecord,
@@ -47,6 +49,8 @@ export class ModelStore {
   readonly #fingerprints = new Map<string, string>();
   readonly #onBadObject: ((error: KubeXdsError) => void) | undefined;
   #badObjects = 0;
+  /** `kind/namespace/name` of each object whose latest version was skipped, until fixed or deleted. */
+  readonly #rejected = new Set<string>();
 
   constructor(options: StoreOptions = {}) {
     this.#namespaces = options.namespaces?.length ? new Set(options.namespaces) : undefined;
@@ -63,9 +67,14 @@ export class ModelStore {
     return this.#badObjects;
   }
 
+  /** Objects whose latest version was skipped as malformed and that are not fixed or deleted since. */
+  get rejectedObjects(): number {
+    return this.#rejected.size;
+  }
+
   /** Adds or replaces a Service; returns the keys whose model changed. */
   applyService(object: unknown): ReadonlySet<string> {
-    return this.#guard(() => {
+    return this.#guard('Service', object, () => {
       const service = readService(object);
       if (!this.#watches(service)) return nothing;
       const key = serviceKey(service.namespace, service.name);
@@ -77,7 +86,7 @@ export class ModelStore {
   }
 
   deleteService(object: unknown): ReadonlySet<string> {
-    return this.#guard(() => {
+    return this.#guard('Service', object, () => {
       const ref = readRef('Service', object);
       const key = serviceKey(ref.namespace, ref.name);
       return this.#services.delete(key) ? this.#rebuild([key]) : nothing;
@@ -85,7 +94,7 @@ export class ModelStore {
   }
 
   applySlice(object: unknown): ReadonlySet<string> {
-    return this.#guard(() => {
+    return this.#guard('EndpointSlice', object, () => {
       const slice = readEndpointSlice(object);
       if (!this.#watches(slice)) return nothing;
       const previous = this.#unlink(slice);
@@ -101,7 +110,7 @@ export class ModelStore {
   }
 
   deleteSlice(object: unknown): ReadonlySet<string> {
-    return this.#guard(() => this.#rebuild([this.#unlink(readRef('EndpointSlice', object))]));
+    return this.#guard('EndpointSlice', object, () => this.#rebuild([this.#unlink(readRef('EndpointSlice', object))]));
   }
 
   #watches(ref: ObjectRef): boolean {
@@ -149,12 +158,19 @@ export class ModelStore {
     return true;
   }
 
-  #guard(change: () => ReadonlySet<string>): ReadonlySet<string> {
+  #guard(kind: ObjectKind, object: unknown, change: () => ReadonlySet<string>): ReadonlySet<string> {
+    let key: string | undefined;
     try {
-      return change();
+      const ref = readRef(kind, object);
+      key = `${kind}/${refKey(ref)}`;
+      const changed = change();
+      this.#rejected.delete(key);
+      return changed;
     } catch (error) {
       if (!(error instanceof KubeXdsError) || error.code !== ErrorCode.BadObject) throw error;
       this.#badObjects++;
+      // Only an apply can fail once the object is identified; a deletion needs nothing more.
+      if (key !== undefined) this.#rejected.add(key);
       log.warn('skipping a malformed Kubernetes object', { code: error.code, error: error.message, ...error.context });
       this.#onBadObject?.(error);
       return nothing;

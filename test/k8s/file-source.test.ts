@@ -3,57 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { stringify } from 'yaml';
 import { ErrorCode, KubeXdsError } from '../../common/errors.ts';
-import { FileSource, type FileSourceOptions } from '../../k8s/file-source.ts';
+import { FileSource } from '../../k8s/file-source.ts';
 import { parseSelector } from '../../k8s/selector.ts';
 import { waitFor } from '../support/wait.ts';
-import { captureLog, type CapturedLog } from '../support/capture-log.ts';
-import { endpoint, service, slice, type Json } from './fixtures.ts';
-
-interface Harness {
-  readonly dir: string;
-  readonly source: FileSource;
-  readonly log: CapturedLog;
-  readonly batches: ReadonlySet<string>[];
-  write(name: string, ...documents: Json[]): Promise<void>;
-  endpoints(key: string): string[] | undefined;
-  changeOf(key: string, since: number): Promise<void>;
-}
-
-const yaml = (...documents: Json[]) => documents.map((document) => stringify(document)).join('---\n');
-
-type Write = Harness['write'];
-
-async function withFolder(
-  seed: (write: Write, dir: string) => Promise<void>,
-  options: FileSourceOptions,
-  body: (harness: Harness) => Promise<void>,
-): Promise<void> {
-  const log = captureLog();
-  const dir = await mkdtemp(join(tmpdir(), 'kube-xds-files-'));
-  const write = (name: string, ...documents: Json[]) => writeFile(join(dir, name), yaml(...documents));
-  const source = new FileSource(dir, { debounceMs: 10, ...options });
-  const batches: ReadonlySet<string>[] = [];
-  source.onChange((changed) => batches.push(changed));
-  try {
-    await seed(write, dir);
-    await source.start();
-    await body({
-      dir,
-      source,
-      log,
-      batches,
-      write,
-      endpoints: (key) => source.services().get(key)?.ports[0]?.endpoints.map((e) => `${e.address}:${e.port}`),
-      changeOf: (key, since) => waitFor(`a change of ${key}`, () => batches.slice(since).some((batch) => batch.has(key))).then(() => {}),
-    });
-  } finally {
-    await source.stop();
-    await rm(dir, { recursive: true, force: true });
-    log.restore();
-  }
-}
+import { endpoint, service, slice } from './fixtures.ts';
+import { withFolder, yaml, type Write } from './folder-harness.ts';
 
 const web = service('web');
 const webSlice = (...addresses: string[]) => slice('web-1', { service: 'web', endpoints: addresses.map((a) => endpoint(a)) });
@@ -70,7 +25,7 @@ test('initial load: multi-document YAML, JSON lists, other kinds and other files
     assert.equal([...h.source.services().keys()].sort(), ['default/untyped', 'default/web', 'shop/api']);
     assert.equal(h.endpoints('default/web'), ['10.0.0.1:50051']);
     assert.equal(h.endpoints('shop/api'), ['10.0.1.1:50051']);
-    assert.equal(h.source.status(), { synced: true, connected: true, badObjects: 0, restarts: 0 });
+    assert.equal(h.source.status(), { synced: true, connected: true, badObjects: 0, rejectedObjects: 0, duplicateObjects: 0, restarts: 0 });
   });
 });
 
@@ -98,46 +53,6 @@ test('edits, editor-style rename saves, new files and deletions are followed', a
   });
 });
 
-test('a file that does not parse is logged and keeps its last good contents until fixed', async () => {
-  const seed = async (write: Write, dir: string) => {
-    await write('web.yaml', web, webSlice('10.0.0.1'));
-    await writeFile(join(dir, 'broken-from-start.yaml'), 'kind: Service\nmetadata: {name: [\n');
-  };
-  await withFolder(seed, {}, async (h) => {
-    assert.is(h.source.status().badObjects, 1);
-    await writeFile(join(h.dir, 'web.yaml'), `${yaml(web)}---\nkind: EndpointSlice\n  bad: indentation: here\n`);
-    await waitFor('the broken file to be noticed', () => h.source.status().badObjects === 2);
-    assert.equal(h.endpoints('default/web'), ['10.0.0.1:50051'], 'the last good contents stay');
-    assert.match(h.source.status().lastError ?? '', 'web.yaml');
-    assert.ok(h.log.lines.some((line) => line.msg === 'a manifest file does not parse; keeping its last good contents' && line.code === 'KXDS_BAD_MANIFEST'));
-
-    const since = h.batches.length;
-    await h.write('web.yaml', web, webSlice('10.0.0.2'));
-    await h.changeOf('default/web', since);
-    assert.equal(h.endpoints('default/web'), ['10.0.0.2:50051']);
-  });
-});
-
-test('malformed objects in a good file are skipped; the rest of the file loads', async () => {
-  const seed = (write: Write) =>
-    write(
-      'mixed.yaml',
-      web,
-      webSlice('10.0.0.1'),
-      service('bad-port', { ports: [{ port: 99999 }] }),
-      { kind: 'Service', metadata: { namespace: 'x' } },
-      { apiVersion: 'discovery.k8s.io/v1beta1', kind: 'EndpointSlice', metadata: { name: 'old' } },
-    );
-  await withFolder(seed, {}, async (h) => {
-    assert.equal([...h.source.services().keys()], ['default/web']);
-    assert.is(h.source.status().badObjects, 3);
-    const messages = h.log.lines.map((line) => String(line.error));
-    assert.ok(messages.some((m) => m.includes('spec.ports[0].port must be a port number')));
-    assert.ok(messages.some((m) => m.includes('mixed.yaml document 4') && m.includes('metadata.name')));
-    assert.ok(messages.some((m) => m.includes('discovery.k8s.io/v1beta1" is not supported')));
-  });
-});
-
 test('namespace filter and label selector apply to files too', async () => {
   const seed = (write: Write) =>
     write(
@@ -148,17 +63,6 @@ test('namespace filter and label selector apply to files too', async () => {
     );
   await withFolder(seed, { namespaces: ['a'], selector: parseSelector('expose') }, async (h) => {
     assert.equal([...h.source.services().keys()], ['a/web']);
-  });
-});
-
-test('an object defined in two files: the later file by name wins', async () => {
-  const seed = async (write: Write) => {
-    await write('1-web.yaml', web, webSlice('10.0.0.1'));
-    await write('2-override.yaml', webSlice('10.0.0.2'));
-  };
-  await withFolder(seed, {}, async (h) => {
-    assert.equal(h.endpoints('default/web'), ['10.0.0.2:50051']);
-    assert.ok(h.log.lines.some((line) => line.msg === 'an object is defined twice; the later file wins'));
   });
 });
 

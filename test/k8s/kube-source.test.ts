@@ -78,7 +78,7 @@ test('initial sync: start resolves with the listed state, and it is not replayed
   await withKube(seedWeb, {}, async (h) => {
     assert.equal([...h.source.services().keys()], ['default/web']);
     assert.equal(h.endpoints('default/web'), ['10.0.0.1:50051']);
-    assert.equal(h.source.status(), { synced: true, connected: true, badObjects: 0, restarts: 0 });
+    assert.equal(h.source.status(), { synced: true, connected: true, badObjects: 0, rejectedObjects: 0, duplicateObjects: 0, restarts: 0 });
     assert.equal(h.batches, []);
   });
 });
@@ -245,6 +245,13 @@ test('a malformed object is logged, counted and skipped; the source keeps going'
       assert.equal(h.endpoints('default/web'), ['10.0.0.1:50051'], 'the previous good slice stays');
       assert.ok(h.source.status().connected);
       await stillFollows(h, '10.0.0.12');
+      // The counter keeps the history; the gauge falls as objects are fixed (web-1 above) or deleted.
+      assert.is(h.source.status().rejectedObjects, 2);
+      h.fake.delete('services', 'default', 'broken');
+      await waitFor('the deleted object to leave the gauge', () => h.source.status().rejectedObjects === 1);
+      h.fake.apply('services', service('broken-at-start'));
+      await waitFor('the fixed object to leave the gauge', () => h.source.status().rejectedObjects === 0);
+      assert.is(h.source.status().badObjects, 3);
     },
   );
 });

@@ -197,11 +197,11 @@ test('client-node class instances (Date fields, undefined properties) read like 
 });
 
 test('malformed objects throw KXDS_BAD_OBJECT naming the object and the field', () => {
-  assert.match(badObjectError(() => readService({ metadata: {} })).message, 'Service ?: metadata.name must be a non-empty string');
-  assert.match(badObjectError(() => readService('nope')).message, 'the object must be an object');
+  assert.match(badObjectError(() => readService({ metadata: {} })).message, 'Service (no namespace)/(no name): metadata.name must be a non-empty string');
+  assert.match(badObjectError(() => readService('nope')).message, 'Service (unnamed): the object must be an object');
   const noNamespace = service('web');
   delete (noNamespace.metadata as Json).namespace;
-  assert.match(badObjectError(() => readService(noNamespace)).message, 'metadata.namespace');
+  assert.match(badObjectError(() => readService(noNamespace)).message, 'Service (no namespace)/web: metadata.namespace must be a non-empty string');
   const notArray = badObjectError(() => readService(service('web', { spec: { ports: 'grpc' } })));
   assert.match(notArray.message, 'Service default/web: spec.ports must be a list, got "grpc"');
   assert.equal(notArray.context, { kind: 'Service', object: 'default/web', field: 'spec.ports' });
@@ -242,14 +242,14 @@ test('Service ports: names are DNS-1123 labels, required with two or more ports;
 
 test('names: Services DNS-1035 labels, slices DNS-1123 subdomains, namespaces DNS-1123 labels', () => {
   for (const name of ['Web', '1web', 'web_1', 'web.shop', 'web-', 'w'.repeat(64)]) {
-    assert.match(badObjectError(() => readService(service(name))).message, `Service ?: metadata.name must be a DNS-1035 label (at most 63 characters`, name);
+    assert.match(badObjectError(() => readService(service(name))).message, `Service default/${name}: metadata.name must be a DNS-1035 label (at most 63 characters`, name);
   }
   for (const name of ['Web-1', 'web_1', '.web', 'web..1', `${'w'.repeat(250)}.abc`]) {
-    assert.match(badObjectError(() => readEndpointSlice(slice(name))).message, 'metadata.name must be a DNS-1123 subdomain', name);
+    assert.match(badObjectError(() => readEndpointSlice(slice(name))).message, `EndpointSlice default/${name}: metadata.name must be a DNS-1123 subdomain`, name);
   }
   for (const namespace of ['Shop', 'shop.prod', 'shop_1', 's'.repeat(64)]) {
-    assert.match(badObjectError(() => readService(service('web', { namespace }))).message, 'Service web: metadata.namespace must be a DNS-1123 label', namespace);
-    assert.match(badObjectError(() => readEndpointSlice(slice('web-1', { namespace }))).message, 'metadata.namespace must be a DNS-1123 label', namespace);
+    assert.match(badObjectError(() => readService(service('web', { namespace }))).message, `Service ${namespace}/web: metadata.namespace must be a DNS-1123 label`, namespace);
+    assert.match(badObjectError(() => readEndpointSlice(slice('web-1', { namespace }))).message, `EndpointSlice ${namespace}/web-1: metadata.namespace must be a DNS-1123 label`, namespace);
   }
   assert.is(readService(service('w'.repeat(63), { namespace: '1-shop' })).namespace, '1-shop');
   assert.is(readEndpointSlice(slice('web-abc12.v1', { namespace: 'a' })).name, 'web-abc12.v1');

@@ -90,4 +90,24 @@ test('a malformed object is counted and skipped; the previous good version stays
   }
 });
 
+test('rejected objects: a gauge of those still rejected, falling when fixed or deleted', () => {
+  const log = captureLog();
+  try {
+    const store = new ModelStore();
+    store.applyService(service('web', { ports: [{ port: 0 }] }));
+    store.applyService(service('api', { ports: [{ port: 0 }] }));
+    store.applySlice(slice('web-1', { service: 'web', endpoints: [endpoint('not-an-ip')] }));
+    // Nothing names this one, so nothing could ever fix or delete it: only counted.
+    store.applyService({ kind: 'Service', metadata: { namespace: 'default' } });
+    assert.equal([store.badObjects, store.rejectedObjects], [4, 3]);
+    store.applyService(service('web'));
+    store.deleteService(service('api'));
+    assert.equal([store.badObjects, store.rejectedObjects], [4, 1]);
+    store.deleteSlice(slice('web-1'));
+    assert.equal([store.badObjects, store.rejectedObjects], [4, 0]);
+  } finally {
+    log.restore();
+  }
+});
+
 test.run();

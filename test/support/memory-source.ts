@@ -23,7 +23,7 @@ export class MemorySource implements ModelSource {
   }
 
   status(): SourceStatus {
-    return { synced: true, connected: true, badObjects: 0, restarts: 0 };
+    return { synced: true, connected: true, badObjects: 0, rejectedObjects: 0, duplicateObjects: 0, restarts: 0 };
   }
 
   /** Replaces (or adds) Services and tells the listeners, as one batch. */
