@@ -95,6 +95,8 @@ async function experiment(print: Print, dir: string, running: Running, signal: A
   if (envoy.found) print(`  Envoy ${envoy.version} at ${envoy.path}`);
   else for (const line of envoy.message.split('\n')) print(`  ${line}`);
   print(`  started 5 gRPC backends pod-1..pod-5 on 127.0.0.2-6, port ${port}`);
+  print(`  (pods listen on ${port}; clients dial the Service port 50051, which the EndpointSlice maps to ${port},`);
+  print('   as a Service port maps to a targetPort in a cluster)');
 
   const manifests = join(dir, 'manifests');
   await mkdir(manifests);
@@ -172,6 +174,11 @@ async function experiment(print: Print, dir: string, running: Running, signal: A
   } else {
     print('the xDS client spreads calls evenly as soon as the endpoints change.');
   }
+  print('\nNext:');
+  print('  kube-xds serve --source file:examples/file-source   serve your own Service/EndpointSlice manifests');
+  print('  kube-xds bootstrap grpc --help                       point a proxyless gRPC client at it');
+  print('  kube-xds bootstrap envoy --help                      or an Envoy gateway or sidecar');
+  print('  README.md (Modes, Running it) and deploy/README.md    the three modes, and a cluster');
 }
 
 /**

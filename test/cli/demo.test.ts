@@ -32,6 +32,17 @@ function assertSpread(rows: Array<{ pod: string; counts: number[] }>, index: num
   for (const row of rows) assert.ok(Math.abs(row.counts[index]! - 100) <= 2, `${row.pod}: ${row.counts[index]} of 500 ${who} calls`);
 }
 
+/** It says why the target's port is not the pods' port, and where to go next (paths that exist). */
+function assertExplained(stdout: string): void {
+  const port = /on 127\.0\.0\.2-6, port (\d+)/.exec(stdout)?.[1];
+  assert.ok(port, stdout);
+  assert.match(stdout, `clients dial the Service port 50051, which the EndpointSlice maps to ${port}`);
+  const next = stdout.slice(stdout.indexOf('\nNext:'));
+  assert.ok(next.length > 1, 'a "Next:" section');
+  const folder = /--source file:(\S+)/.exec(next)?.[1];
+  assert.ok(folder && existsSync(folder), `the examples folder the demo names exists: ${folder}`);
+}
+
 /** The temporary folder the demo named is gone. */
 function assertCleanedUp(stdout: string): void {
   const dir = /from (\S+kube-xds-demo-\w+)\/manifests/.exec(stdout)?.[1];
@@ -53,6 +64,7 @@ test('with Envoy: the xDS client and the Envoy gateway spread calls evenly, the 
   assert.equal(column(after!, 2), [500, 0, 0, 0, 0]);
   assert.match(stdout, /the xDS client reached all 5 backends \d+ ms after the manifest changed/);
   assert.match(stdout, /Envoy reached all 5 backends \d+ ms after the manifest changed/);
+  assertExplained(stdout);
   assertCleanedUp(stdout);
   // Envoy is stopped: its admin port no longer answers.
   const admin = /admin on (127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
