@@ -1,6 +1,14 @@
 // The bootstrap of an Envoy gateway or sidecar: everything comes over ADS from xds_cluster,
 // and node metadata names the role (the control plane classifies Envoy streams by it).
+//
+// The admin API (which can stop Envoy, change its log levels or dump its config) listens on
+// loopback for both roles. A gateway gets instead a readiness listener for kubelet, as Istio
+// does on 15021: GET /ready is forwarded to the admin's /ready over loopback, and no other
+// path is served. The gateway also waits for its first configuration without a timeout, so
+// /ready (which says LIVE once Envoy's initialization is done) means "has its listeners and
+// clusters from kube-xds", as an open gateway port did.
 import { stringify } from 'yaml';
+import { configError } from '../common/errors.ts';
 
 export type EnvoyRole = 'gateway' | 'sidecar';
 
@@ -16,15 +24,38 @@ export interface EnvoyBootstrapInput {
   readonly xdsPort: number;
   /** Default 9901. */
   readonly adminPort?: number;
-  /** Default 127.0.0.1 for a sidecar (only the pod may reach it), 0.0.0.0 for a gateway. */
+  /** Default 127.0.0.1, for both roles: only the pod may reach the admin API. */
   readonly adminAddress?: string;
+  /** Gateway only: the readiness listener's port (GET /ready). Default 15021; 0 picks a free one. */
+  readonly readyPort?: number;
+  /** Gateway only: the readiness listener's IP. Default 0.0.0.0 (kubelet probes the pod IP). */
+  readonly readyAddress?: string;
 }
 
+export const defaultAdminAddress = '127.0.0.1';
+export const defaultAdminPort = 9901;
+export const defaultReadyAddress = '0.0.0.0';
+export const defaultReadyPort = 15021;
+/** The one path the readiness listener serves: Envoy's admin /ready (200 "LIVE" once initialized). */
+export const readyPath = '/ready';
+
 const xdsClusterName = 'xds_cluster';
+const readyListenerName = 'readiness';
+const adminClusterName = 'envoy_admin';
 
 /** Envoy bootstrap YAML (proto3 JSON field names and values). */
 export function envoyBootstrapYaml(input: EnvoyBootstrapInput): string {
-  const adsSource = { ads: {}, resource_api_version: 'V3' };
+  const gateway = input.role === 'gateway';
+  if (!gateway && (input.readyPort !== undefined || input.readyAddress !== undefined)) {
+    throw configError('the readiness listener is part of a gateway bootstrap; a sidecar has none (nothing probes it)');
+  }
+  const admin = { address: input.adminAddress ?? defaultAdminAddress, port: input.adminPort ?? defaultAdminPort };
+  const ready = { address: input.readyAddress ?? defaultReadyAddress, port: input.readyPort ?? defaultReadyPort };
+  if (gateway && admin.port === 0) throw configError("a gateway's admin API needs a fixed port: its readiness listener forwards /ready there");
+  if (gateway && ready.port === admin.port) throw configError(`the readiness listener and the admin API cannot share port ${ready.port}`);
+  // A gateway has nothing to serve before its first LDS/CDS answer: it waits for it however
+  // long it takes (Envoy's default gives up after 15 s per type and turns LIVE empty).
+  const adsSource = gateway ? { ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3' } : { ads: {}, resource_api_version: 'V3' };
   const bootstrap = {
     node: { id: input.nodeId, cluster: input.nodeCluster, metadata: { [roleMetadataKey]: input.role } },
     dynamic_resources: {
@@ -36,12 +67,10 @@ export function envoyBootstrapYaml(input: EnvoyBootstrapInput): string {
       lds_config: adsSource,
       cds_config: adsSource,
     },
-    static_resources: { clusters: [xdsCluster(input.xdsHost, input.xdsPort)] },
-    admin: {
-      address: {
-        socket_address: { address: input.adminAddress ?? (input.role === 'sidecar' ? '127.0.0.1' : '0.0.0.0'), port_value: input.adminPort ?? 9901 },
-      },
-    },
+    static_resources: gateway
+      ? { listeners: [readyListener(ready)], clusters: [xdsCluster(input.xdsHost, input.xdsPort), adminCluster(admin)] }
+      : { clusters: [xdsCluster(input.xdsHost, input.xdsPort)] },
+    admin: { address: { socket_address: { address: admin.address, port_value: admin.port } } },
   };
   // YAML 1.1, as Envoy reads it: a node id such as "no" or "on" must be quoted there.
   return stringify(bootstrap, { aliasDuplicateObjects: false, version: '1.1' });
@@ -65,5 +94,52 @@ function xdsCluster(host: string, port: number) {
       },
     },
     upstream_connection_options: { tcp_keepalive: { keepalive_probes: 3, keepalive_time: 30, keepalive_interval: 5 } },
+  };
+}
+
+/** Serves GET /ready (the exact path; a query string is ignored) from the admin API, and 404 for anything else. */
+function readyListener({ address, port }: { address: string; port: number }) {
+  return {
+    name: readyListenerName,
+    address: { socket_address: { address, port_value: port } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+              stat_prefix: readyListenerName,
+              route_config: {
+                name: readyListenerName,
+                virtual_hosts: [
+                  { name: readyListenerName, domains: ['*'], routes: [{ match: { path: readyPath }, route: { cluster: adminClusterName } }] },
+                ],
+              },
+              http_filters: [
+                {
+                  name: 'envoy.filters.http.router',
+                  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The admin API as an upstream, over loopback (an admin bound to a wildcard is reached there too). */
+function adminCluster({ address, port }: { address: string; port: number }) {
+  const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
+  return {
+    name: adminClusterName,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    load_assignment: {
+      cluster_name: adminClusterName,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }],
+    },
   };
 }

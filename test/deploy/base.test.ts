@@ -1,13 +1,33 @@
 // deploy/base: the control plane itself. Minimal RBAC bound to the pod's ServiceAccount, the
 // Deployment wired to the admin and xDS ports it serves, and a Service that exposes them.
+// deploy/namespaced: the same control plane reading only the namespaces it watches, through
+// Roles in those namespaces and nothing cluster-wide.
+import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { stringify } from 'yaml';
 import { addressPort, invocation, serveSetting } from './cli.ts';
-import { imageName, matchesSelector, ofKind, render, resolvePort, type Container, type Deployment, type K8sObject, type Service } from './render.ts';
+import {
+  copyOfDeploy,
+  imageName,
+  kustomizationFile,
+  matchesSelector,
+  ofKind,
+  render,
+  resolvePort,
+  type Container,
+  type Deployment,
+  type K8sObject,
+  type Rendered,
+  type Service,
+} from './render.ts';
 
 interface PolicyRule { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }
-interface ClusterRole extends K8sObject { rules: PolicyRule[] }
-interface ClusterRoleBinding extends K8sObject {
+/** A ClusterRole or a Role. */
+interface Role extends K8sObject { rules: PolicyRule[] }
+/** A ClusterRoleBinding or a RoleBinding. */
+interface RoleBinding extends K8sObject {
   roleRef: { apiGroup: string; kind: string; name: string };
   subjects: { kind: string; name: string; namespace?: string }[];
 }
@@ -16,14 +36,47 @@ interface PodDisruptionBudget extends K8sObject {
 }
 
 const base = () => render('deploy/base');
+const namespacedDir = 'deploy/namespaced';
+const namespaced = () => render(namespacedDir);
 
-function controlPlane(): { deployment: Deployment; container: Container } {
-  const deployments = ofKind<Deployment>(base(), 'Deployment');
-  assert.is(deployments.length, 1, 'one Deployment in deploy/base');
+function controlPlane(rendered = base()): { deployment: Deployment; container: Container } {
+  const deployments = ofKind<Deployment>(rendered, 'Deployment');
+  assert.is(deployments.length, 1, `one Deployment in ${rendered.dir}`);
   const deployment = deployments[0]!;
   const containers = deployment.spec.template.spec.containers.filter((container) => imageName(container.image) === 'kube-xds');
   assert.is(containers.length, 1, 'one kube-xds container');
   return { deployment, container: containers[0]! };
+}
+
+/** What a role grants, as "group/resource:verb", sorted. */
+function grants(role: Role): string[] {
+  return role.rules
+    .flatMap((rule) => {
+      assert.not.ok(rule.nonResourceURLs ?? rule.resourceNames, `${role.kind} ${role.metadata.name}: no URL or per-name rules`);
+      return (rule.apiGroups ?? []).flatMap((group) =>
+        (rule.resources ?? []).flatMap((resource) => (rule.verbs ?? []).map((verb) => `${group}/${resource}:${verb}`)),
+      );
+    })
+    .sort();
+}
+
+/** All kube-xds needs: list and watch, on Services and EndpointSlices. */
+const readOnly = ['/services:list', '/services:watch', 'discovery.k8s.io/endpointslices:list', 'discovery.k8s.io/endpointslices:watch'];
+
+/** The namespaces the control plane is told to watch: its --namespace flags, else KUBE_XDS_NAMESPACE. */
+function watchedNamespaces(container: Container): string[] {
+  const call = invocation(container);
+  assert.ok(call);
+  const fromEnv = container.env?.find((variable) => variable.name === 'KUBE_XDS_NAMESPACE')?.value;
+  return call.flags.get('--namespace') ?? fromEnv?.split(',').map((namespace) => namespace.trim()).filter(Boolean) ?? [];
+}
+
+/** The control plane's ServiceAccount, as a RoleBinding subject names it. */
+function serviceAccountSubject(rendered: Rendered) {
+  const name = controlPlane(rendered).deployment.spec.template.spec.serviceAccountName;
+  const account = ofKind<K8sObject>(rendered, 'ServiceAccount').find((candidate) => candidate.metadata.name === name);
+  assert.ok(account, `the ServiceAccount ${name} the pods run as is part of ${rendered.dir}`);
+  return { kind: 'ServiceAccount', name: account.metadata.name, namespace: account.metadata.namespace };
 }
 
 function servePorts(container: Container): { xds: number; admin: number } {
@@ -37,21 +90,15 @@ function servePorts(container: Container): { xds: number; admin: number } {
 }
 
 test('ClusterRole: exactly list and watch on services and endpointslices', () => {
-  const roles = ofKind<ClusterRole>(base(), 'ClusterRole');
+  const roles = ofKind<Role>(base(), 'ClusterRole');
   assert.is(roles.length, 1);
-  const granted = roles[0]!.rules.flatMap((rule) => {
-    assert.not.ok(rule.nonResourceURLs ?? rule.resourceNames, 'no URL or per-name rules');
-    return (rule.apiGroups ?? []).flatMap((group) =>
-      (rule.resources ?? []).flatMap((resource) => (rule.verbs ?? []).map((verb) => `${group}/${resource}:${verb}`)),
-    );
-  });
-  assert.equal(granted.sort(), ['/services:list', '/services:watch', 'discovery.k8s.io/endpointslices:list', 'discovery.k8s.io/endpointslices:watch']);
+  assert.equal(grants(roles[0]!), readOnly);
   assert.is(ofKind(base(), 'Role').length, 0, 'no namespaced Roles either');
 });
 
 test('ClusterRoleBinding ties that role to the ServiceAccount the pods run as', () => {
-  const [binding] = ofKind<ClusterRoleBinding>(base(), 'ClusterRoleBinding');
-  const [role] = ofKind<ClusterRole>(base(), 'ClusterRole');
+  const [binding] = ofKind<RoleBinding>(base(), 'ClusterRoleBinding');
+  const [role] = ofKind<Role>(base(), 'ClusterRole');
   const [account] = ofKind<K8sObject>(base(), 'ServiceAccount');
   assert.ok(binding && role && account);
   assert.equal(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
@@ -113,6 +160,80 @@ test('PodDisruptionBudget keeps one control plane pod up', () => {
   assert.ok(budget);
   assert.is(budget.spec.minAvailable, 1);
   assert.ok(matchesSelector(controlPlane().deployment.spec.template.metadata.labels, budget.spec.selector.matchLabels));
+});
+
+test('deploy/namespaced: nothing cluster-wide, no ClusterRole or ClusterRoleBinding, every object but the Namespace namespaced', () => {
+  assert.is(ofKind(namespaced(), 'ClusterRole').length, 0, 'a ClusterRole');
+  assert.is(ofKind(namespaced(), 'ClusterRoleBinding').length, 0, 'a ClusterRoleBinding');
+  for (const object of namespaced().objects) {
+    if (object.kind === 'Namespace') continue;
+    assert.ok(object.metadata.namespace, `${object.kind}/${object.metadata.name} is not namespaced`);
+  }
+  assert.equal(ofKind(namespaced(), 'Namespace').map((namespace) => namespace.metadata.name), ['kube-xds'], 'it creates no watched namespace (they are the apps\' own)');
+});
+
+test('deploy/namespaced: a Role and a RoleBinding in each watched namespace and nowhere else, each one listed once in its kustomization', () => {
+  const rendered = namespaced();
+  const watched = watchedNamespaces(controlPlane(rendered).container);
+  assert.ok(watched.length > 0, 'the control plane is told which namespaces to watch');
+  assert.is(new Set(watched).size, watched.length, `a namespace given twice: ${watched}`);
+  const roles = ofKind<Role>(rendered, 'Role');
+  const bindings = ofKind<RoleBinding>(rendered, 'RoleBinding');
+  assert.equal(roles.map((role) => role.metadata.namespace).sort(), [...watched].sort(), 'Roles exactly in the watched namespaces');
+  assert.equal(bindings.map((binding) => binding.metadata.namespace).sort(), [...watched].sort(), 'RoleBindings exactly in the watched namespaces');
+  const subject = serviceAccountSubject(rendered);
+  for (const role of roles) assert.equal(grants(role), readOnly, `Role ${role.metadata.namespace}/${role.metadata.name}`);
+  for (const binding of bindings) {
+    const role = roles.find((candidate) => candidate.metadata.namespace === binding.metadata.namespace);
+    assert.equal(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role!.metadata.name }, `RoleBinding in ${binding.metadata.namespace}`);
+    assert.equal(binding.subjects, [subject], `RoleBinding in ${binding.metadata.namespace} binds the control plane's ServiceAccount`);
+  }
+  // The one list: a component per namespace, watch/<namespace>.
+  const components = (kustomizationFile(namespacedDir)?.content.components ?? []) as string[];
+  assert.equal([...components].sort(), watched.map((namespace) => `watch/${namespace}`).sort());
+});
+
+/** `rendered` without RBAC objects, and without --namespace flags on the control plane. */
+function withoutNamespacedAccess(rendered: Rendered): K8sObject[] {
+  const rbac = ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
+  return structuredClone(rendered.objects.filter((object) => !rbac.includes(object.kind))).map((object) => {
+    if (object.kind !== 'Deployment') return object;
+    for (const container of (object as Deployment).spec.template.spec.containers) {
+      const args = container.args ?? [];
+      container.args = args.filter((arg, index) => !arg.startsWith('--namespace=') && arg !== '--namespace' && args[index - 1] !== '--namespace');
+    }
+    return object;
+  });
+}
+
+test('deploy/namespaced is deploy/base but for RBAC and the --namespace flags', () => {
+  assert.equal(withoutNamespacedAccess(namespaced()), withoutNamespacedAccess(base()));
+});
+
+test('deploy/namespaced: watching one more namespace as its kustomization says (copy watch/demo, rename, list it)', () => {
+  const copy = copyOfDeploy();
+  try {
+    const dir = join(copy.root, namespacedDir);
+    const [first] = watchedNamespaces(controlPlane(namespaced()).container);
+    // cp -r watch/<first> watch/shop && sed -i 's/<first>/shop/g' watch/shop/*
+    cpSync(join(dir, 'watch', first!), join(dir, 'watch', 'shop'), { recursive: true });
+    for (const name of readdirSync(join(dir, 'watch', 'shop'))) {
+      const file = join(dir, 'watch', 'shop', name);
+      writeFileSync(file, readFileSync(file, 'utf8').replaceAll(first!, 'shop'));
+    }
+    const kustomization = kustomizationFile(namespacedDir, copy.root)!;
+    writeFileSync(kustomization.path, stringify({ ...kustomization.content, components: [...(kustomization.content.components as string[]), 'watch/shop'] }));
+
+    const rendered = render(namespacedDir, copy.root);
+    const watched = watchedNamespaces(controlPlane(rendered).container);
+    assert.equal(watched, [...watchedNamespaces(controlPlane(namespaced()).container), 'shop']);
+    assert.equal(ofKind(rendered, 'Role').map((role) => role.metadata.namespace).sort(), [...watched].sort());
+    assert.equal(ofKind(rendered, 'RoleBinding').map((binding) => binding.metadata.namespace).sort(), [...watched].sort());
+    const shop = ofKind<RoleBinding>(rendered, 'RoleBinding').find((binding) => binding.metadata.namespace === 'shop')!;
+    assert.equal(shop.subjects, [serviceAccountSubject(rendered)], 'the copy still binds the control plane in its own namespace');
+  } finally {
+    copy.remove();
+  }
 });
 
 test.run();

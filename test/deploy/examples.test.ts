@@ -4,11 +4,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
+import { envoyValidatesBootstrap } from '../support/envoy-validate.ts';
 import {
   imageName,
   kustomizationDirs,
   ofKind,
   render,
+  resolvePort,
   runningContainers,
   type ConfigMap,
   type Container,
@@ -54,7 +56,8 @@ interface EnvoyBootstrap {
     lds_config?: { ads?: object };
     cds_config?: { ads?: object };
   };
-  static_resources?: { clusters?: Record<string, any>[] };
+  static_resources?: { listeners?: Record<string, any>[]; clusters?: Record<string, any>[] };
+  admin?: { address?: { socket_address?: { address?: string; port_value?: number } } };
 }
 
 interface GrpcBootstrap {
@@ -69,6 +72,21 @@ function envoyPods(rendered: Rendered) {
       .map((envoy) => ({ deployment, envoy })),
   );
 }
+
+/** Each Envoy of `rendered` with the bootstrap text it is started from. */
+function envoyBootstraps(rendered: Rendered) {
+  return envoyPods(rendered).map(({ deployment, envoy }) => {
+    const where = `${deployment.metadata.name}/${envoy.name}`;
+    const configPath = flagValue(envoy.args ?? [], '--config-path') ?? flagValue(envoy.args ?? [], '-c');
+    assert.ok(configPath, `${where}: no --config-path`);
+    const text = mountedFile(rendered, deployment, envoy, configPath);
+    // A pod with an app beside Envoy is a sidecar; Envoy alone is the gateway.
+    const gateway = runningContainers(deployment.spec.template.spec).length === 1;
+    return { where, deployment, envoy, gateway, text, bootstrap: parse(text) as EnvoyBootstrap };
+  });
+}
+
+const loopback = ['127.0.0.1', '::1'];
 
 test('the examples include an Envoy gateway, an Envoy sidecar and a proxyless client', () => {
   const roles = exampleDirs.flatMap((dir) =>
@@ -87,14 +105,7 @@ for (const dir of exampleDirs) {
   test(`${dir}: Envoy bootstraps carry the right role and reach the control plane over ADS`, () => {
     const rendered = render(dir);
     const xds = controlPlaneAddress();
-    for (const { deployment, envoy } of envoyPods(rendered)) {
-      const where = `${deployment.metadata.name}/${envoy.name}`;
-      const configPath = flagValue(envoy.args ?? [], '--config-path') ?? flagValue(envoy.args ?? [], '-c');
-      assert.ok(configPath, `${where}: no --config-path`);
-      const bootstrap = parse(mountedFile(rendered, deployment, envoy, configPath)) as EnvoyBootstrap;
-
-      // A pod with an app beside Envoy is a sidecar; Envoy alone is the gateway.
-      const alone = runningContainers(deployment.spec.template.spec).length === 1;
+    for (const { where, envoy, gateway: alone, bootstrap } of envoyBootstraps(rendered)) {
       assert.is(bootstrap.node?.metadata?.['kube-xds.io/role'], alone ? 'gateway' : 'sidecar', `${where}: node role`);
       if (alone) {
         const ports = (envoy.ports ?? []).map((port) => port.containerPort);
@@ -114,6 +125,47 @@ for (const dir of exampleDirs) {
       const address = cluster.load_assignment?.endpoints?.[0]?.lb_endpoints?.[0]?.endpoint?.address?.socket_address;
       assert.equal({ host: address?.address, port: address?.port_value }, xds, `${where}: xds_cluster points at deploy/base's Service`);
     }
+  });
+
+  test(`${dir}: Envoy's admin API listens on loopback only; kubelet probes a gateway's readiness listener, never the admin`, () => {
+    const rendered = render(dir);
+    for (const { where, envoy, gateway, bootstrap } of envoyBootstraps(rendered)) {
+      const admin = bootstrap.admin?.address?.socket_address;
+      assert.ok(admin && loopback.includes(admin.address ?? ''), `${where}: admin on ${admin?.address}, reachable from outside the pod`);
+      const probes = [envoy.readinessProbe, envoy.livenessProbe].filter((probe) => probe !== undefined);
+      const probedPorts = probes.map((probe) => {
+        const port = probe.httpGet?.port ?? probe.tcpSocket?.port;
+        assert.ok(port !== undefined, `${where}: a probe that is neither httpGet nor tcpSocket`);
+        return typeof port === 'number' ? port : resolvePort([envoy], port)?.containerPort;
+      });
+      assert.not.ok(probedPorts.includes(admin.port_value), `${where}: a probe on the admin port ${admin.port_value}`);
+      if (!gateway) continue;
+
+      // The gateway's readiness: GET /ready on the bootstrap's readiness listener, which
+      // forwards exactly that path to the admin over loopback.
+      const probe = envoy.readinessProbe?.httpGet;
+      assert.ok(probe, `${where}: an HTTP readiness probe`);
+      assert.is(probe.path, '/ready');
+      const listener = bootstrap.static_resources?.listeners?.find((candidate) => candidate.name === 'readiness');
+      assert.ok(listener, `${where}: the bootstrap has a readiness listener`);
+      const listens = listener.address?.socket_address;
+      assert.is(resolvePort([envoy], probe.port)?.containerPort, listens?.port_value, `${where}: the probe's port is the readiness listener's`);
+      assert.not.ok(loopback.includes(listens?.address), `${where}: kubelet cannot reach a readiness listener on ${listens?.address}`);
+      const routes = listener.filter_chains[0].filters[0].typed_config.route_config.virtual_hosts.flatMap((host: { routes: unknown[] }) => host.routes);
+      assert.equal(routes, [{ match: { path: '/ready' }, route: { cluster: 'envoy_admin' } }], `${where}: the readiness listener serves /ready alone`);
+      const adminCluster = bootstrap.static_resources?.clusters?.find((candidate) => candidate.name === 'envoy_admin');
+      assert.equal(
+        adminCluster?.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address,
+        { address: admin.address, port_value: admin.port_value },
+        `${where}: /ready goes to the admin API`,
+      );
+    }
+  });
+
+  test(`${dir}: Envoy's validator takes the bootstraps the pods mount`, async () => {
+    const bootstraps = envoyBootstraps(render(dir));
+    const verdicts = await Promise.all(bootstraps.map(({ text }) => envoyValidatesBootstrap(text)));
+    assert.equal(verdicts, bootstraps.map(() => ({ ok: true, message: '' })));
   });
 
   test(`${dir}: gRPC bootstraps are mounted where GRPC_XDS_BOOTSTRAP points, and valid for grpc-js`, () => {

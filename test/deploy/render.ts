@@ -1,22 +1,54 @@
 // Renders the kustomizations under deploy/ with `kubectl kustomize` (once per process) and
 // gives the deploy tests typed access to what they check.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const deployDir = join(repoRoot, 'deploy');
 
-const kustomizationFiles = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
+const kustomizationFiles = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
-/** Every folder under deploy/ holding a kustomization, relative to the repo ("deploy/base"). */
-export function kustomizationDirs(dir = deployDir): string[] {
+/** The parsed kustomization file of `dir` (relative to `root`), or undefined when it has none. */
+export function kustomizationFile(dir: string, root = repoRoot): { path: string; content: Record<string, unknown> } | undefined {
+  const entries = new Set(readdirSync(join(root, dir)));
+  const name = kustomizationFiles.find((candidate) => entries.has(candidate));
+  if (!name) return undefined;
+  const path = join(root, dir, name);
+  return { path, content: (parse(readFileSync(path, 'utf8')) ?? {}) as Record<string, unknown> };
+}
+
+/** Every folder under deploy/ holding a kustomization or a component, relative to the root ("deploy/base"). */
+function allKustomizationDirs(root: string, dir = join(root, 'deploy')): string[] {
   const entries = readdirSync(dir, { withFileTypes: true });
-  const here = entries.some((entry) => entry.isFile() && kustomizationFiles.has(entry.name)) ? [relative(repoRoot, dir)] : [];
-  const below = entries.filter((entry) => entry.isDirectory()).flatMap((entry) => kustomizationDirs(join(dir, entry.name)));
+  const here = entries.some((entry) => entry.isFile() && kustomizationFiles.includes(entry.name)) ? [relative(root, dir)] : [];
+  const below = entries.filter((entry) => entry.isDirectory()).flatMap((entry) => allKustomizationDirs(root, join(dir, entry.name)));
   return [...here, ...below].sort();
+}
+
+const isComponent = (dir: string, root: string) => kustomizationFile(dir, root)?.content.kind === 'Component';
+
+/** Every kustomization under deploy/ that can be applied (components are not), relative to the root. */
+export function kustomizationDirs(root = repoRoot): string[] {
+  return allKustomizationDirs(root).filter((dir) => !isComponent(dir, root));
+}
+
+/** Every kustomize Component under deploy/ (parts that kustomizations include), relative to the root. */
+export function componentDirs(root = repoRoot): string[] {
+  return allKustomizationDirs(root).filter((dir) => isComponent(dir, root));
+}
+
+/**
+ * A scratch copy of deploy/ for a test that edits it as a user would: `root` stands in for
+ * the repository root (render(dir, root) renders from the copy). Removed by `remove`.
+ */
+export function copyOfDeploy(): { root: string; remove: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'kube-xds-deploy-'));
+  cpSync(deployDir, join(root, 'deploy'), { recursive: true });
+  return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
 // Only the fields the tests read; everything else passes through untyped.
@@ -79,11 +111,12 @@ export interface Rendered {
 
 const cache = new Map<string, Rendered>();
 
-/** `kubectl kustomize <dir>`, parsed. Throws (fails the test) when kubectl is missing or errs. */
-export function render(dir: string): Rendered {
-  const cached = cache.get(dir);
+/** `kubectl kustomize <dir>` (relative to `root`), parsed. Throws (fails the test) when kubectl is missing or errs. */
+export function render(dir: string, root = repoRoot): Rendered {
+  const key = join(root, dir);
+  const cached = cache.get(key);
   if (cached) return cached;
-  const result = spawnSync('kubectl', ['kustomize', join(repoRoot, dir)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const result = spawnSync('kubectl', ['kustomize', key], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (result.error) {
     const missing = (result.error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new Error(
@@ -99,12 +132,25 @@ export function render(dir: string): Rendered {
     return value === null ? [] : [value];
   });
   const rendered = { dir, objects };
-  cache.set(dir, rendered);
+  cache.set(key, rendered);
   return rendered;
 }
 
 export function ofKind<T extends K8sObject>(rendered: Rendered, kind: string): T[] {
   return rendered.objects.filter((object) => object.kind === kind) as T[];
+}
+
+/**
+ * Every pod template a rendered object carries, whatever its kind: a Pod's own spec, the
+ * template of a Deployment, StatefulSet, DaemonSet, ReplicaSet or Job, a CronJob's job template.
+ */
+export function podSpecs(rendered: Rendered): { where: string; pod: PodSpec }[] {
+  return rendered.objects.flatMap((object) => {
+    const spec = object.spec as Record<string, any> | undefined;
+    const pod: PodSpec | undefined =
+      object.kind === 'Pod' ? (spec as PodSpec | undefined) : (spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec);
+    return pod?.containers ? [{ where: `${object.kind}/${object.metadata.name}`, pod }] : [];
+  });
 }
 
 /** Containers and init containers (native sidecars are init containers). */
