@@ -6,9 +6,9 @@
 import { describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import { encodeResource, type Resource } from '../control-plane/resource.ts';
-import { Snapshot } from '../control-plane/snapshot.ts';
-import type { SnapshotCache } from '../control-plane/snapshot-cache.ts';
-import { pushOrder, TypeUrl } from '../control-plane/types.ts';
+import { Snapshot, type SnapshotChanges } from '../control-plane/snapshot.ts';
+import type { PatchOutcome, SnapshotCache } from '../control-plane/snapshot-cache.ts';
+import { pushOrder, typeShortName, TypeUrl } from '../control-plane/types.ts';
 import { clientClasses, type ClientClass, type ResourceSet } from '../envoy-config/resource-set.ts';
 import { serviceLoadAssignments } from '../envoy-config/endpoints.ts';
 import { serviceResources, sharedRouting } from '../envoy-config/build.ts';
@@ -27,6 +27,9 @@ export interface PipelineOptions {
 type Encoded = ReadonlyMap<TypeUrl, readonly Resource[]>;
 
 type MutablePatch = { upserts: Resource[]; removals: string[] };
+
+/** A flush's debug line names the Services it applied when there are at most this many. */
+const servicesNamedInLog = 10;
 
 interface ServiceState {
   /** The model this state was built from (its endpoints may since have moved on). */
@@ -94,6 +97,7 @@ export class SnapshotPipeline {
     clearTimeout(this.#maxTimer);
     this.#quietTimer = this.#maxTimer = undefined;
     if (this.#stopped || this.#pending.size === 0) return;
+    const startedAt = log.enabled('debug') ? performance.now() : undefined;
     const keys = [...this.#pending];
     this.#pending.clear();
     this.#stats.flushes++;
@@ -119,7 +123,9 @@ export class SnapshotPipeline {
         this.#conflicting.delete(key);
       }
     }
-    if (rebuilt.size === 0) this.#stats.endpointOnlyFlushes++;
+    const endpointsOnly = rebuilt.size === 0;
+    if (endpointsOnly) this.#stats.endpointOnlyFlushes++;
+    const outcomes = new Map<ClientClass, PatchOutcome | undefined>();
     for (const clientClass of clientClasses) {
       const patches = new Map<TypeUrl, MutablePatch>(pushOrder.map((type) => [type, { upserts: [], removals: [] }]));
       patches.get(TypeUrl.Endpoint)!.upserts.push(...endpointUpserts);
@@ -133,8 +139,9 @@ export class SnapshotPipeline {
         }
       }
       if (rebuilt.size > 0 && clientClass !== 'proxyless') this.#patchSharedRouting(clientClass, patches);
-      this.#cache.patch(clientClass, patches);
+      outcomes.set(clientClass, this.#cache.patch(clientClass, patches));
     }
+    if (startedAt !== undefined) logFlush(keys, endpointsOnly, outcomes, performance.now() - startedAt);
   }
 
   /**
@@ -215,6 +222,36 @@ export class SnapshotPipeline {
         log.error('cannot publish a snapshot; clients keep the previous one', { class: clientClass, error: describeError(error) });
       }
     }
+  }
+}
+
+/** One line per flush, whatever the number of Services, resources and streams. */
+function logFlush(keys: readonly string[], endpointsOnly: boolean, outcomes: ReadonlyMap<ClientClass, PatchOutcome | undefined>, durationMs: number): void {
+  const changed: Record<string, Record<string, number>> = {};
+  const removed: Record<string, Record<string, number>> = {};
+  const streamsReached: Record<string, number> = {};
+  for (const [clientClass, outcome] of outcomes) {
+    streamsReached[clientClass] = outcome?.streamsReached ?? 0;
+    if (!outcome) continue;
+    addCounts(changed, clientClass, outcome.changes, 'changed');
+    addCounts(removed, clientClass, outcome.changes, 'removed');
+  }
+  log.debug('changes applied and pushed', {
+    services: keys.length,
+    ...(keys.length <= servicesNamedInLog ? { serviceKeys: keys } : {}),
+    endpointsOnly,
+    changed,
+    removed,
+    streamsReached,
+    durationMs: Math.round(durationMs * 100) / 100,
+  });
+}
+
+/** Counts per type short name (e.g. `{ EDS: 2 }`), under the class when any. */
+function addCounts(into: Record<string, Record<string, number>>, clientClass: ClientClass, changes: SnapshotChanges, kind: 'changed' | 'removed'): void {
+  for (const [type, change] of changes) {
+    if (change[kind].size === 0) continue;
+    (into[clientClass] ??= {})[typeShortName[type]] = change[kind].size;
   }
 }
 

@@ -25,8 +25,14 @@ export function logSink(): (line: string) => void {
   return sink;
 }
 
-function emit(severity: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>): void {
-  if (rank[severity] < rank[level]) return;
+type Severity = Exclude<LogLevel, 'silent'>;
+
+function enabled(severity: Severity): boolean {
+  return rank[severity] >= rank[level];
+}
+
+function emit(severity: Severity, msg: string, fields?: Record<string, unknown>): void {
+  if (!enabled(severity)) return;
   sink(JSON.stringify({ time: new Date().toISOString(), level: severity, msg, ...fields }));
 }
 
@@ -35,4 +41,6 @@ export const log = {
   info: (msg: string, fields?: Record<string, unknown>) => emit('info', msg, fields),
   warn: (msg: string, fields?: Record<string, unknown>) => emit('warn', msg, fields),
   error: (msg: string, fields?: Record<string, unknown>) => emit('error', msg, fields),
+  /** Whether a line of this severity is written: check it before building costly fields. */
+  enabled,
 };

@@ -52,6 +52,16 @@ export const adsServiceDefinition: grpc.ServiceDefinition = { StreamAggregatedRe
 
 type AdsCall = grpc.ServerDuplexStream<Buffer, Buffer>;
 
+/** How a stream ended, as its "client disconnected" line gives it. */
+type EndReason =
+  | 'end' // the client closed its side; answered with OK
+  | 'cancelled' // the client cancelled the stream, or its connection dropped or aged out
+  | 'error' // the transport failed
+  | ServerCloseReason
+  | 'shutdown';
+/** The server ended the stream with a status. */
+type ServerCloseReason = 'bad-request' | 'internal-error' | 'not-reading';
+
 export class AdsServer {
   readonly #cache: SnapshotCache;
   readonly #options: AdsServerOptions;
@@ -60,7 +70,6 @@ export class AdsServer {
   #server?: grpc.Server;
   #unsubscribe?: () => void;
   #nextStreamId = 1;
-
   constructor(cache: SnapshotCache, options: Partial<AdsServerOptions> = {}) {
     this.#cache = cache;
     this.#options = Object.freeze({ ...defaultAdsServerOptions, ...options });
@@ -80,17 +89,19 @@ export class AdsServer {
     server.addService(adsServiceDefinition, { StreamAggregatedResources: (call: AdsCall) => this.#accept(call) });
     this.#server = server;
     this.#unsubscribe = this.#cache.subscribe((nodeClass, snapshot, changes) => {
+      let streamsReached = 0;
       for (const [call, stream] of this.#streams) {
         if (stream.nodeClass !== nodeClass) continue;
-        this.#guard(call, stream, () => stream.onSnapshot(snapshot, changes));
+        if (this.#guard(call, stream, () => stream.onSnapshot(snapshot, changes))) streamsReached++;
       }
+      return streamsReached;
     });
     return new Promise((resolve, reject) =>
       server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
         if (error) {
           this.#server = undefined;
           this.#unsubscribe?.();
-          reject(error);
+          reject(withSystemErrorCode(error));
         } else resolve(port);
       }),
     );
@@ -102,8 +113,10 @@ export class AdsServer {
     if (!server) return;
     this.#server = undefined;
     this.#unsubscribe?.();
-    for (const call of this.#streams.keys()) call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'control plane shutting down' });
-    this.#streams.clear();
+    for (const [call, stream] of this.#streams) {
+      this.#ended(call, stream, 'shutdown');
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'control plane shutting down' });
+    }
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         server.forceShutdown();
@@ -134,44 +147,57 @@ export class AdsServer {
       snapshotOf: (nodeClass) => this.#cache.get(nodeClass),
       onNack: (type) => this.#nacks.set(type, (this.#nacks.get(type) ?? 0) + 1),
       write: (response) => {
-        if (call.destroyed || call.writableEnded || !this.#streams.has(call)) return;
+        if (call.destroyed || call.writableEnded || !this.#streams.has(call)) return false;
         if (pendingBytes + response.length > this.#options.maxPendingResponseBytes) {
-          this.#close(call, stream, grpc.status.RESOURCE_EXHAUSTED, `the client is not reading its responses (${pendingBytes} bytes pending)`);
-          return;
+          this.#close(call, stream, 'not-reading', grpc.status.RESOURCE_EXHAUSTED, `the client is not reading its responses (${pendingBytes} bytes pending)`);
+          return false;
         }
         pendingBytes += response.length;
         call.write(response, () => (pendingBytes -= response.length));
+        return true;
       },
     });
     this.#streams.set(call, stream);
-    const forget = () => this.#streams.delete(call);
     call.on('data', (bytes: Buffer) => {
       if (!this.#streams.has(call)) return;
       this.#guard(call, stream, () => stream.handleRequest(decodeRequest(bytes)));
     });
-    call.on('end', () => {
-      forget();
-      call.end();
-    });
-    call.on('error', forget);
-    call.on('cancelled', forget);
-    call.on('close', forget);
+    // grpc-js emits 'cancelled' and 'close' after every end, this server's own too: the first
+    // sign decides the reason. It also ends a stream's input just before it reports a reset or
+    // a dropped connection, so an end is the client's own only if no cancellation follows
+    // within the same I/O. (A Node client's cancel is END_STREAM, then RST_STREAM a moment
+    // later: it is usually logged as an end.)
+    call.on('end', () =>
+      setImmediate(() => {
+        if (this.#ended(call, stream, 'end')) call.end();
+      }),
+    );
+    call.on('cancelled', () => this.#ended(call, stream, 'cancelled'));
+    call.on('error', (error: unknown) => this.#ended(call, stream, 'error', { details: describeError(error) }));
+    call.on('close', () => this.#ended(call, stream, 'cancelled'));
   }
 
   /** Runs protocol work for one stream; a failure ends that stream only, with a status. */
-  #guard(call: AdsCall, stream: SotwStream, work: () => void): void {
+  #guard<T>(call: AdsCall, stream: SotwStream, work: () => T): T | undefined {
     try {
-      work();
+      return work();
     } catch (error) {
-      const expected = error instanceof KubeXdsError;
-      this.#close(call, stream, expected ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL, describeError(error));
+      if (error instanceof KubeXdsError) this.#close(call, stream, 'bad-request', grpc.status.INVALID_ARGUMENT, describeError(error));
+      else this.#close(call, stream, 'internal-error', grpc.status.INTERNAL, describeError(error));
+      return undefined;
     }
   }
 
-  #close(call: AdsCall, stream: SotwStream, code: grpc.status, details: string): void {
-    log[code === grpc.status.INTERNAL ? 'error' : 'warn']('closing ADS stream', { stream: stream.id, peer: call.getPeer(), code, details });
-    this.#streams.delete(call);
+  #close(call: AdsCall, stream: SotwStream, reason: ServerCloseReason, code: grpc.status, details: string): void {
+    if (!this.#ended(call, stream, reason, { level: code === grpc.status.INTERNAL ? 'error' : 'warn', details })) return;
     call.emit('error', { code, details });
+  }
+
+  /** Forgets a stream and logs how it ended; false when it had ended already. */
+  #ended(call: AdsCall, stream: SotwStream, reason: EndReason, how: { level?: 'info' | 'warn' | 'error'; details?: string } = {}): boolean {
+    if (!this.#streams.delete(call)) return false;
+    stream.logEnd(reason, how.level ?? 'info', how.details);
+    return true;
   }
 }
 
@@ -181,4 +207,13 @@ function decodeRequest(bytes: Buffer): envoy.service.discovery.v3.IDiscoveryRequ
   } catch (error) {
     throw badRequest(`malformed DiscoveryRequest: ${describeError(error)}`);
   }
+}
+
+/**
+ * grpc-js reports a failed bind as text only ("No address added ... errors: [listen
+ * EADDRINUSE: address already in use ...]"); this gives it the `code` net.Server's errors carry.
+ */
+function withSystemErrorCode(error: Error): Error {
+  const code = /\blisten (E[A-Z]+)\b/.exec(error.message)?.[1];
+  return code ? Object.assign(error, { code }) : error;
 }

@@ -5,8 +5,18 @@ import { diffSnapshots, type Snapshot, type SnapshotChanges, type TypePatch } fr
 import type { ClientClass } from '../envoy-config/resource-set.ts';
 import type { TypeUrl } from './types.ts';
 
-/** `changes` is undefined when the class has just become ready (everything is new). */
-export type SnapshotListener = (nodeClass: ClientClass, snapshot: Snapshot, changes: SnapshotChanges | undefined) => void;
+/**
+ * `changes` is undefined when the class has just become ready (everything is new). A listener
+ * that pushes to clients returns how many streams it wrote a response to.
+ */
+export type SnapshotListener = (nodeClass: ClientClass, snapshot: Snapshot, changes: SnapshotChanges | undefined) => number | void;
+
+export interface PatchOutcome {
+  /** What actually changed: upserts equal to what the class already had are left out. */
+  readonly changes: SnapshotChanges;
+  /** Client streams that were written a response, as the listeners count them. */
+  readonly streamsReached: number;
+}
 
 export class SnapshotCache {
   readonly #snapshots = new Map<ClientClass, Snapshot>();
@@ -24,20 +34,23 @@ export class SnapshotCache {
 
   /**
    * Changes some resources of a class that is already ready, without diffing the whole
-   * snapshot. Returns false when the class is not ready.
+   * snapshot; the listeners have pushed the changes when it returns. Returns undefined when
+   * the class is not ready.
    */
-  patch(nodeClass: ClientClass, patches: ReadonlyMap<TypeUrl, TypePatch>): boolean {
+  patch(nodeClass: ClientClass, patches: ReadonlyMap<TypeUrl, TypePatch>): PatchOutcome | undefined {
     const previous = this.#snapshots.get(nodeClass);
-    if (!previous) return false;
+    if (!previous) return undefined;
     const { snapshot, changes } = previous.patch(patches);
-    this.#publish(nodeClass, snapshot, changes);
-    return true;
+    return { changes, streamsReached: this.#publish(nodeClass, snapshot, changes) };
   }
 
-  #publish(nodeClass: ClientClass, snapshot: Snapshot, changes: SnapshotChanges | undefined): void {
+  /** Returns the streams the listeners reached. */
+  #publish(nodeClass: ClientClass, snapshot: Snapshot, changes: SnapshotChanges | undefined): number {
     this.#snapshots.set(nodeClass, snapshot);
-    if (changes?.size === 0) return;
-    for (const listener of this.#listeners) listener(nodeClass, snapshot, changes);
+    if (changes?.size === 0) return 0;
+    let streamsReached = 0;
+    for (const listener of this.#listeners) streamsReached += listener(nodeClass, snapshot, changes) ?? 0;
+    return streamsReached;
   }
 
   /** Returns a function that unsubscribes. */

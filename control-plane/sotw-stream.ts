@@ -22,7 +22,8 @@ export interface StreamContext {
   readonly controlPlane?: string;
   /** The current snapshot of a class, or undefined while the class is not ready. */
   snapshotOf(nodeClass: ClientClass): Snapshot | undefined;
-  write(response: Buffer): void;
+  /** Returns false when the response was not written (the stream is closed or closing). */
+  write(response: Buffer): boolean;
   /** Called for every NACK, so totals outlive the stream. */
   onNack(type: TypeUrl): void;
 }
@@ -38,6 +39,7 @@ export class SotwStream {
   #retainWithdrawn = false;
   #nonce = 0;
   #staleRequests = 0;
+  #responsesWritten = 0;
 
   constructor(context: StreamContext) {
     this.#context = context;
@@ -108,8 +110,10 @@ export class SotwStream {
    * listeners and routes that were added or changed go out first, in that order, while
    * removed listeners and clusters stay in the full-state responses; only then do listeners
    * and clusters drop what was removed. `changes` undefined means the class just became ready.
+   * Returns how many responses were written.
    */
-  onSnapshot(snapshot: Snapshot, changes: SnapshotChanges | undefined): void {
+  onSnapshot(snapshot: Snapshot, changes: SnapshotChanges | undefined): number {
+    const writtenBefore = this.#responsesWritten;
     let resendEndpoints = new Set<string>();
     for (const type of pushOrder) {
       const subscription = this.#subscriptions.get(type);
@@ -134,6 +138,12 @@ export class SotwStream {
         this.#respondFullState(subscription, snapshot, false);
       }
     }
+    return this.#responsesWritten - writtenBefore;
+  }
+
+  /** The one line logged when the stream ends, whoever ended it; `reason` says how. */
+  logEnd(reason: string, level: 'info' | 'warn' | 'error', details?: string): void {
+    log[level]('client disconnected', this.#logFields({ reason, details, durationMs: Date.now() - this.#connectedAt.getTime() }));
   }
 
   status(): StreamStatus {
@@ -237,11 +247,12 @@ export class SotwStream {
     subscription.lastVersionSent = version;
     subscription.responsesSent++;
     const { controlPlane } = this.#context;
-    this.#context.write(encodeDiscoveryResponse({ version, type: subscription.type, nonce, resources, controlPlane }));
+    if (this.#context.write(encodeDiscoveryResponse({ version, type: subscription.type, nonce, resources, controlPlane }))) this.#responsesWritten++;
   }
 
   #logFields(extra: Record<string, unknown>): Record<string, unknown> {
-    return { stream: this.#context.id, peer: this.#context.peer, node: this.#node?.id, class: this.#nodeClass, ...extra };
+    const { id, peer } = this.#context;
+    return { stream: id, peer, node: this.#node?.id, class: this.#nodeClass, userAgent: userAgentOf(this.#node), ...extra };
   }
 }
 

@@ -114,7 +114,9 @@ interface ChangeTimes {
 /** Times endpoints-only changes of different Services, then new Services. */
 async function timeChanges(source: MemorySource, cache: SnapshotCache, count: number): Promise<ChangeTimes> {
   let published = 0;
-  const unsubscribe = cache.subscribe(() => published++);
+  const unsubscribe = cache.subscribe(() => {
+    published++;
+  });
   const times: ChangeTimes = { endpoints: [], shape: [] };
   const timeOne = async (change: () => void, into: number[]) => {
     published = 0;
