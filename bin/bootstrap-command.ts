@@ -3,22 +3,10 @@ import { hostname } from 'node:os';
 import { configError } from '../common/errors.ts';
 import { envoyBootstrapYaml, type EnvoyRole } from '../envoy-config/bootstrap-envoy.ts';
 import { grpcBootstrap } from '../envoy-config/bootstrap-grpc.ts';
-import { parseAddress, parseFlags, single, type FlagSpec, type FlagValues } from './flags.ts';
+import { bootstrapFlags } from './bootstrap-flags.ts';
+import { parseAddress, parseFlags, single, type FlagValues } from './flags.ts';
 
-export const bootstrapFlags: Readonly<Record<'grpc' | 'envoy', readonly FlagSpec[]>> = {
-  grpc: [
-    { name: 'xds-address', value: 'HOST:PORT', help: 'the control plane address clients dial (required)' },
-    { name: 'node-id', value: 'ID', help: 'node id the client reports (default: this host name)' },
-    { name: 'zone', value: 'ZONE', help: "the client's zone, for locality-aware balancing" },
-  ],
-  envoy: [
-    { name: 'role', value: 'gateway|sidecar', help: 'which configuration this Envoy gets (required)' },
-    { name: 'xds-address', value: 'HOST:PORT', help: 'the control plane address Envoy dials (required)' },
-    { name: 'node-id', value: 'ID', help: 'node id Envoy reports (default: this host name)' },
-    { name: 'node-cluster', value: 'NAME', default: 'kube-xds', help: 'node cluster Envoy reports' },
-    { name: 'admin-address', value: 'HOST:PORT', help: "Envoy's admin listener (default 0.0.0.0:9901 for a gateway, where kubelet probes it; 127.0.0.1:9901 for a sidecar)" },
-  ],
-};
+export { bootstrapFlags } from './bootstrap-flags.ts';
 
 /**
  * The bootstrap file for `argv` = [kind, ...flags]. Flags only: KUBE_XDS_XDS_ADDRESS is
@@ -39,8 +27,12 @@ export function bootstrapText(argv: readonly string[]): string {
     const role = required(flags, 'role');
     if (role !== 'gateway' && role !== 'sidecar') throw configError(`--role must be gateway or sidecar, got "${role}"`);
     const { host, port } = parseAddress('xds-address', required(flags, 'xds-address'));
-    const adminText = single(flags, 'admin-address');
-    const admin = adminText === undefined ? undefined : parseAddress('admin-address', adminText);
+    const address = (name: string) => {
+      const text = single(flags, name);
+      return text === undefined ? undefined : parseAddress(name, text);
+    };
+    const admin = address('admin-address');
+    const ready = address('ready-address');
     return envoyBootstrapYaml({
       role: role as EnvoyRole,
       nodeId: single(flags, 'node-id') ?? hostname(),
@@ -48,6 +40,7 @@ export function bootstrapText(argv: readonly string[]): string {
       xdsHost: host,
       xdsPort: port,
       ...(admin && { adminAddress: admin.host, adminPort: admin.port }),
+      ...(ready && { readyAddress: ready.host, readyPort: ready.port }),
     });
   }
   throw configError('bootstrap needs a kind: "grpc" or "envoy"');

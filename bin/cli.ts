@@ -1,84 +1,69 @@
-// The kube-xds command line: parse once, validate, then run one command.
+// The kube-xds command line: parse once, validate, then run one command. A command's module
+// is imported only when it runs, so help, the version and flag errors load no Kubernetes
+// client, gRPC or generated protos.
+import { readFileSync } from 'node:fs';
 import { configError, describeError, KubeXdsError } from '../common/errors.ts';
-import { log, setLogLevel } from '../common/log.ts';
-import { bootstrapFlags, bootstrapText } from './bootstrap-command.ts';
-import { flagHelp, parseFlags } from './flags.ts';
-import { ControlPlane, serveConfig, serveFlags } from './serve.ts';
-
-const usage = `kube-xds: an Envoy xDS control plane for Kubernetes (Envoy gateway, Envoy sidecar, proxyless gRPC)
-
-Usage:
-  kube-xds serve [flags]                 watch Kubernetes (or a folder) and serve ADS
-  kube-xds bootstrap grpc [flags]        print a GRPC_XDS_BOOTSTRAP file for proxyless gRPC clients
-  kube-xds bootstrap envoy [flags]       print an Envoy bootstrap (YAML) for a gateway or sidecar
-  kube-xds demo                          run the demo: per-call balancing vs a ClusterIP-style client
-  kube-xds help                          this text
-
-serve flags:
-${flagHelp(serveFlags, true)}
-
-bootstrap grpc flags (flags only: serve's KUBE_XDS_* variables are not read here):
-${flagHelp(bootstrapFlags.grpc, false)}
-
-bootstrap envoy flags:
-${flagHelp(bootstrapFlags.envoy, false)}
-`;
+import { helpRequested, parseFlags } from './flags.ts';
+import { helpText } from './help.ts';
+import { serveConfig, serveFlags } from './serve-config.ts';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'serve':
-      return serve(rest, env);
+    case 'serve': {
+      if (helpRequested(rest)) return print(helpText('serve'));
+      const config = serveConfig(parseFlags(serveFlags, rest, env));
+      const { runServe } = await import('./serve.ts');
+      return runServe(config);
+    }
     case 'bootstrap': {
-      if (rest.includes('--help')) return printUsage();
-      process.stdout.write(bootstrapText(rest));
-      return 0;
+      const kind = rest[0];
+      if (helpRequested(rest)) return print(helpText(kind === 'grpc' || kind === 'envoy' ? `bootstrap ${kind}` : 'bootstrap'));
+      const { bootstrapText } = await import('./bootstrap-command.ts');
+      return print(bootstrapText(rest));
     }
     case 'demo': {
+      if (helpRequested(rest)) return print(helpText('demo'));
+      parseFlags([], rest, {});
       const { runDemo } = await import('./demo/demo.ts');
       return runDemo();
     }
-    case undefined:
     case 'help':
+      return print(helpText(helpRequested(rest) || rest.length === 0 ? undefined : rest.join(' ')));
+    case 'version':
+    case '--version':
+      if (helpRequested(rest)) return print(helpText('version'));
+      parseFlags([], rest, {});
+      return print(`kube-xds ${packageVersion()}\n`);
     case '--help':
     case '-h':
-      process.stdout.write(usage);
-      return command === undefined ? 2 : 0;
+      return print(helpText());
+    case undefined:
+      process.stderr.write(helpText());
+      return 2;
     default:
       throw configError(`unknown command "${command}" (try kube-xds help)`);
   }
 }
 
-async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  if (argv.includes('--help')) return printUsage();
-  const config = serveConfig(parseFlags(serveFlags, argv, env));
-  setLogLevel(config.logLevel);
-  const controlPlane = new ControlPlane(config);
-  const { synced } = await controlPlane.start();
-  // The Kubernetes source retries until it has synced; a source that gives up (a folder
-  // that does not exist) is fatal rather than a control plane that is never ready.
-  const exitCode = await new Promise<number>((resolve) => {
-    synced.catch((error) => {
-      log.error('initial sync failed; stopping', { error: describeError(error) });
-      resolve(1);
-    });
-    const stop = (signal: string) => {
-      log.info('stopping', { signal });
-      resolve(0);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-  await controlPlane.stop();
-  return exitCode;
-}
-
-function printUsage(): number {
-  process.stdout.write(usage);
+function print(text: string): number {
+  process.stdout.write(text);
   return 0;
 }
 
+function packageVersion(): string {
+  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+}
+
+/** Writes after the reader has gone (`kube-xds help | head -1`) fail with EPIPE. */
+function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
+  // Nobody wants the rest, and serve keeps serving when its log reader goes away.
+  if (error.code !== 'EPIPE') throw error;
+}
+
 export async function runCli(): Promise<void> {
+  process.stdout.on('error', ignoreClosedPipe);
+  process.stderr.on('error', ignoreClosedPipe);
   try {
     process.exitCode = await main(process.argv.slice(2), process.env);
   } catch (error) {

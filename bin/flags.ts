@@ -1,6 +1,8 @@
 // Command-line flags with environment-variable fallbacks, parsed and validated once at the
-// entry point. `--name value` and `--name=value`; a repeatable flag may be given many
-// times, and its environment variable is comma-separated.
+// entry point. Node's util.parseArgs splits the arguments (`--name value`, `--name=value`,
+// `--`); the rules are ours: a repeatable flag may be given many times, and its environment
+// variable is comma-separated.
+import { parseArgs } from 'node:util';
 import { configError } from '../common/errors.ts';
 
 export interface FlagSpec {
@@ -19,24 +21,31 @@ export function envName(flag: string): string {
   return `KUBE_XDS_${flag.toUpperCase().replaceAll('-', '_')}`;
 }
 
+type Token = ReturnType<typeof tokenize>[number];
+
+/** Non-strict, so every mistake reaches parseFlags and gets its message there. */
+function tokenize(specs: readonly FlagSpec[], argv: readonly string[]) {
+  const options = Object.fromEntries(specs.map((spec) => [spec.name, { type: spec.value ? ('string' as const) : ('boolean' as const) }]));
+  return parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true }).tokens;
+}
+
+/** -h or --help anywhere before a `--`. */
+export function helpRequested(argv: readonly string[]): boolean {
+  return tokenize([], argv).some((token) => token.kind === 'option' && (token.name === 'help' || token.rawName === '-h'));
+}
+
 export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[], env: NodeJS.ProcessEnv): FlagValues {
   const byName = new Map(specs.map((spec) => [spec.name, spec]));
   const given = new Map<string, string[]>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw configError(`unexpected argument "${arg}"`);
-    const [name, inline] = splitOnce(arg.slice(2), '=');
-    const spec = byName.get(name);
-    if (!spec) throw configError(`unknown flag --${name}`);
-    let value: string;
-    if (!spec.value) value = inline ?? 'true';
-    else if (inline !== undefined) value = inline;
-    else if (i + 1 < argv.length) value = argv[++i]!;
-    else throw configError(`--${name} needs a value (${spec.value})`);
-    const values = given.get(name) ?? [];
-    if (values.length > 0 && !spec.repeatable) throw configError(`--${name} may be given only once`);
-    values.push(value);
-    given.set(name, values);
+  for (const token of tokenize(specs, argv)) {
+    if (token.kind === 'positional') throw configError(`unexpected argument "${token.value}"`);
+    if (token.kind !== 'option') continue;
+    const spec = byName.get(token.name);
+    if (!spec) throw configError(`unknown flag ${token.rawName}`);
+    const values = given.get(spec.name) ?? [];
+    if (values.length > 0 && !spec.repeatable) throw configError(`--${spec.name} may be given only once`);
+    values.push(flagValue(spec, token));
+    given.set(spec.name, values);
   }
   const result = new Map<string, readonly string[]>();
   for (const spec of specs) {
@@ -49,6 +58,18 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[], 
   return result;
 }
 
+function flagValue(spec: FlagSpec, token: Extract<Token, { kind: 'option' }>): string {
+  if (!spec.value) {
+    if (token.inlineValue) throw configError(`--${spec.name} takes no value`);
+    return 'true';
+  }
+  // `--xds-address --admin-address x` forgot a value; it does not mean "--admin-address".
+  if (token.value === undefined || (!token.inlineValue && token.value.startsWith('-'))) {
+    throw configError(`--${spec.name} needs a value (${spec.value}); one that starts with "-" is written --${spec.name}=VALUE`);
+  }
+  return token.value;
+}
+
 /** `withEnv`: the command also reads each flag from its KUBE_XDS_* variable. */
 export function flagHelp(specs: readonly FlagSpec[], withEnv: boolean): string {
   const rows = specs.map((spec) => {
@@ -56,14 +77,9 @@ export function flagHelp(specs: readonly FlagSpec[], withEnv: boolean): string {
     const notes = [spec.repeatable ? 'repeatable' : '', spec.default !== undefined ? `default ${spec.default}` : '', withEnv ? `env ${envName(spec.name)}` : '']
       .filter(Boolean)
       .join('; ');
-    return `${left.padEnd(38)} ${spec.help} (${notes})`;
+    return `${left.padEnd(38)} ${spec.help}${notes ? `\n${' '.repeat(39)}${notes}` : ''}`;
   });
   return rows.join('\n');
-}
-
-function splitOnce(text: string, separator: string): [string, string | undefined] {
-  const at = text.indexOf(separator);
-  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
 
 export function single(values: FlagValues, name: string): string | undefined {
@@ -85,11 +101,16 @@ export function joinHostPort(host: string, port: number): string {
 
 const durationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
-/** "20ms", "1.5s", "30m", "1h"; a bare number means milliseconds. */
+export const durationHelp = 'DURATION is a number with a unit: ms, s, m or h (10ms, 1.5s, 30m, 1h). A bare number other than 0 is refused: 30 could mean seconds or minutes.';
+
+/** "20ms", "1.5s", "30m", "1h", or "0"; see durationHelp. */
 export function parseDurationMs(flag: string, text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const trimmed = text.trim();
+  if (/^0+(\.0+)?$/.test(trimmed)) return 0;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) throw configError(`--${flag} needs a unit: ${trimmed}ms, ${trimmed}s, ${trimmed}m or ${trimmed}h?`);
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(trimmed);
   if (!match) throw configError(`--${flag} must be a duration like 20ms, 5s or 30m, got "${text}"`);
-  return Math.round(Number(match[1]) * durationUnits[match[2] ?? 'ms']!);
+  return Math.round(Number(match[1]) * durationUnits[match[2]!]!);
 }
 
 export function parsePort(flag: string, text: string): number {

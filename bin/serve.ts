@@ -1,97 +1,22 @@
-// `kube-xds serve`: its flags, and the running control plane that wires the stages:
+// `kube-xds serve`: the running control plane that wires the stages:
 // source (Kubernetes or files) -> pipeline (builders) -> snapshot cache -> ADS server.
-import { configError } from '../common/errors.ts';
-import { log, type LogLevel } from '../common/log.ts';
-import { AdsServer, defaultAdsServerOptions, type AdsServerOptions } from '../control-plane/ads-server.ts';
+import { getSystemErrorMap } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { describeError } from '../common/errors.ts';
+import { log, setLogLevel } from '../common/log.ts';
+import { AdsServer, defaultAdsServerOptions } from '../control-plane/ads-server.ts';
 import { SnapshotCache } from '../control-plane/snapshot-cache.ts';
-import { envoyConfigOptions, type EnvoyConfigOptions } from '../envoy-config/options.ts';
 import { clientClasses } from '../envoy-config/resource-set.ts';
 import { FileSource } from '../k8s/file-source.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { loadKubeConfig } from '../k8s/kubeconfig.ts';
-import { parseSelector, type LabelSelector } from '../k8s/selector.ts';
 import type { ModelSource } from '../k8s/source.ts';
 import { AdminServer } from './admin.ts';
-import { joinHostPort, parseAddress, parseDurationMs, parsePort, single, type FlagSpec, type FlagValues } from './flags.ts';
+import { joinHostPort } from './flags.ts';
 import { SnapshotPipeline } from './pipeline.ts';
+import type { ServeConfig } from './serve-config.ts';
 
-export const serveFlags: readonly FlagSpec[] = [
-  { name: 'xds-address', value: 'HOST:PORT', default: '0.0.0.0:18000', help: 'where the ADS gRPC server listens' },
-  { name: 'admin-address', value: 'HOST:PORT', default: '0.0.0.0:18080', help: 'admin HTTP: /healthz /readyz /metrics /debug/streams' },
-  { name: 'kubeconfig', value: 'FILE', help: 'Kubernetes client config (else KUBECONFIG, ~/.kube/config, or in-cluster)' },
-  { name: 'source', value: 'SOURCE', default: 'kubernetes', help: '"kubernetes", or file:DIR to serve Service/EndpointSlice manifests from a folder' },
-  { name: 'namespace', value: 'NS', repeatable: true, help: 'watch only this namespace (default: all)' },
-  { name: 'selector', value: 'SELECTOR', help: 'label selector on Services, e.g. "app=api,tier!=batch"' },
-  { name: 'cluster-domain', value: 'DOMAIN', default: 'cluster.local', help: 'the cluster DNS domain used in names' },
-  { name: 'gateway-port', value: 'PORT', repeatable: true, default: '8080', help: 'a port the Envoy gateway listens on' },
-  { name: 'coalesce-window', value: 'DURATION', default: '10ms', help: 'apply changes once they have been quiet this long' },
-  { name: 'coalesce-max-delay', value: 'DURATION', default: '100ms', help: 'but never later than this after the first change' },
-  { name: 'max-connection-age', value: 'DURATION', default: '30m', help: 'close client connections this old, so clients rebalance across replicas' },
-  { name: 'max-connection-age-grace', value: 'DURATION', default: '1m', help: 'time an aged connection gets to finish' },
-  { name: 'log-level', value: 'LEVEL', default: 'info', help: 'debug, info, warn, error or silent' },
-];
-
-export interface ServeConfig {
-  readonly xds: { readonly host: string; readonly port: number };
-  readonly admin: { readonly host: string; readonly port: number };
-  readonly source: { readonly kind: 'kubernetes'; readonly kubeconfig?: string } | { readonly kind: 'file'; readonly dir: string };
-  readonly namespaces: readonly string[];
-  readonly selector?: LabelSelector;
-  readonly envoy: EnvoyConfigOptions;
-  readonly coalesceWindowMs: number;
-  readonly coalesceMaxDelayMs: number;
-  readonly ads: Partial<AdsServerOptions>;
-  readonly logLevel: LogLevel;
-}
-
-const logLevels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
-const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-export function serveConfig(flags: FlagValues): ServeConfig {
-  const sourceText = single(flags, 'source')!;
-  let source: ServeConfig['source'];
-  if (sourceText === 'kubernetes') source = { kind: 'kubernetes', kubeconfig: single(flags, 'kubeconfig') };
-  else if (sourceText.startsWith('file:') && sourceText.length > 5) source = { kind: 'file', dir: sourceText.slice(5) };
-  else throw configError(`--source must be "kubernetes" or file:DIR, got "${sourceText}"`);
-
-  const namespaces = flags.get('namespace') ?? [];
-  for (const namespace of namespaces) {
-    if (!dns1123Label.test(namespace)) throw configError(`--namespace "${namespace}" is not a valid namespace name`);
-  }
-  const selectorText = single(flags, 'selector');
-  const logLevel = single(flags, 'log-level') as LogLevel;
-  if (!logLevels.includes(logLevel)) throw configError(`--log-level must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
-  const coalesceWindowMs = parseDurationMs('coalesce-window', single(flags, 'coalesce-window')!);
-  const coalesceMaxDelayMs = parseDurationMs('coalesce-max-delay', single(flags, 'coalesce-max-delay')!);
-  if (coalesceMaxDelayMs < coalesceWindowMs) throw configError('--coalesce-max-delay must not be shorter than --coalesce-window');
-
-  return Object.freeze({
-    xds: parseAddress('xds-address', single(flags, 'xds-address')!),
-    admin: parseAddress('admin-address', single(flags, 'admin-address')!),
-    source,
-    namespaces: Object.freeze([...namespaces]),
-    selector: selectorText ? parseSelectorFlag(selectorText) : undefined,
-    envoy: envoyConfigOptions({
-      clusterDomain: single(flags, 'cluster-domain')!,
-      gatewayPorts: (flags.get('gateway-port') ?? []).map((p) => parsePort('gateway-port', p)),
-    }),
-    coalesceWindowMs,
-    coalesceMaxDelayMs,
-    ads: {
-      maxConnectionAgeMs: parseDurationMs('max-connection-age', single(flags, 'max-connection-age')!),
-      maxConnectionAgeGraceMs: parseDurationMs('max-connection-age-grace', single(flags, 'max-connection-age-grace')!),
-    },
-    logLevel,
-  });
-}
-
-function parseSelectorFlag(text: string): LabelSelector {
-  try {
-    return parseSelector(text);
-  } catch (error) {
-    throw configError(`--selector: ${(error as Error).message}`);
-  }
-}
+export { serveConfig, serveFlags, type ServeConfig } from './serve-config.ts';
 
 export function createSource(config: ServeConfig): ModelSource {
   const filter = { namespaces: config.namespaces, selector: config.selector };
@@ -122,10 +47,19 @@ export class ControlPlane {
     this.#admin = new AdminServer({ source, ads: this.ads, pipeline: this.pipeline, ready: () => this.ready() });
   }
 
-  /** Resolves once the servers listen; `synced` resolves when the first snapshots are published. */
+  /**
+   * Resolves once the servers listen; `synced` resolves when the first snapshots are published.
+   * A server that cannot listen fails the start, and leaves nothing listening or watching.
+   */
   async start(): Promise<{ ports: RunningPorts; synced: Promise<void> }> {
-    const xds = await this.ads.start(joinHostPort(this.#config.xds.host, this.#config.xds.port));
-    const admin = await this.#admin.start(this.#config.admin.host, this.#config.admin.port);
+    const xds = await listenOn('xds-address', this.#config.xds, ({ host, port }) => this.ads.start(joinHostPort(host, port)));
+    let admin: number;
+    try {
+      admin = await listenOn('admin-address', this.#config.admin, ({ host, port }) => this.#admin.start(host, port));
+    } catch (error) {
+      await this.ads.stop();
+      throw error;
+    }
     log.info('listening', { xds: joinHostPort(this.#config.xds.host, xds), admin: joinHostPort(this.#config.admin.host, admin) });
     const synced = this.#source.start().then(() => {
       if (this.#stopping) return;
@@ -151,4 +85,52 @@ export class ControlPlane {
     await this.ads.stop();
     await this.#admin.stop();
   }
+}
+
+type Address = ServeConfig['xds'];
+
+/** Names the flag, e.g. "--admin-address 127.0.0.1:18080: address already in use". */
+async function listenOn(flag: string, address: Address, listen: (address: Address) => Promise<number>): Promise<number> {
+  try {
+    return await listen(address);
+  } catch (error) {
+    throw new Error(`--${flag} ${joinHostPort(address.host, address.port)}: ${systemErrorText(error) ?? describeError(error)}`, { cause: error });
+  }
+}
+
+/** "address already in use" for an error coded EADDRINUSE; undefined for other errors. */
+function systemErrorText(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  for (const [name, text] of getSystemErrorMap().values()) if (name === code) return text;
+  return undefined;
+}
+
+/** `kube-xds serve`: runs until SIGTERM or SIGINT (0), or until the source gives up (1). */
+export async function runServe(config: ServeConfig): Promise<number> {
+  setLogLevel(config.logLevel);
+  // grpc-js prints its own "E ..." lines beside the JSON log. At debug level, because its one
+  // server-side error, a failed bind, also fails ControlPlane.start, which names the flag.
+  grpc.setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
+  const controlPlane = new ControlPlane(config);
+  const { synced } = await controlPlane.start();
+  // The Kubernetes source retries until it has synced; a source that gives up (a folder
+  // that does not exist) is fatal rather than a control plane that is never ready.
+  const exitCode = await new Promise<number>((resolve) => {
+    synced.catch((error) => {
+      log.error('initial sync failed; stopping', { error: describeError(error) });
+      resolve(1);
+    });
+    const stop = (signal: string) => {
+      log.info('stopping', { signal });
+      resolve(0);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await controlPlane.stop();
+  return exitCode;
+}
+
+function grpcLog(...parts: unknown[]): void {
+  log.debug('grpc-js', { message: parts.map(String).join(' ') });
 }

@@ -45,6 +45,9 @@ export class EnvoyGateway {
         xdsPort: options.xdsPort,
         adminAddress: '127.0.0.1',
         adminPort: options.adminPort,
+        // The probe listener is for kubelet; the demo needs none on the host's network.
+        readyAddress: '127.0.0.1',
+        readyPort: 0,
       }),
     );
     return new EnvoyGateway(EnvoyProcess.start({ path: options.path, bootstrapFile, adminPort: options.adminPort }), options.gatewayPort);

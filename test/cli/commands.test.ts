@@ -1,26 +1,13 @@
 // The CLI as a user runs it, in its own process.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { envName } from '../../bin/flags.ts';
 import { serveFlags } from '../../bin/serve.ts';
 import { envoyValidatesBootstrap } from '../support/envoy-validate.ts';
-
-const run = promisify(execFile);
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/kube-xds.js', ...args], { env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+import { cli } from './run-cli.ts';
 
 test('--help explains every serve flag and its environment variable', async () => {
   const { code, stdout } = await cli(['serve', '--help']);
@@ -35,7 +22,7 @@ test('a bad flag or environment variable exits 2 with a clear message', async ()
   const unknown = await cli(['serve', '--nope']);
   assert.is(unknown.code, 2);
   assert.match(unknown.stderr, 'kube-xds: unknown flag --nope');
-  const badEnv = await cli(['serve'], { KUBE_XDS_XDS_ADDRESS: 'localhost' });
+  const badEnv = await cli(['serve'], { env: { KUBE_XDS_XDS_ADDRESS: 'localhost' } });
   assert.is(badEnv.code, 2);
   assert.match(badEnv.stderr, '--xds-address must be HOST:PORT');
   const noFolder = await cli(['serve', '--source', 'file:/nonexistent/kube-xds', '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0']);
@@ -53,7 +40,7 @@ test('bootstrap grpc prints the JSON proxyless clients read', async () => {
   assert.is(bootstrap.xds_servers[0].server_uri, 'kube-xds.kube-xds.svc:18000');
   assert.is(bootstrap.node.id, 'app-1');
   assert.ok(bootstrap.node.locality);
-  const missing = await cli(['bootstrap', 'grpc'], { KUBE_XDS_XDS_ADDRESS: '0.0.0.0:18000' });
+  const missing = await cli(['bootstrap', 'grpc'], { env: { KUBE_XDS_XDS_ADDRESS: '0.0.0.0:18000' } });
   assert.is(missing.code, 2);
   assert.match(missing.stderr, '--xds-address is required');
 });

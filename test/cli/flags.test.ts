@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { envName, joinHostPort, parseAddress, parseDurationMs, parseFlags, type FlagSpec } from '../../bin/flags.ts';
+import { envName, helpRequested, joinHostPort, parseAddress, parseDurationMs, parseFlags, type FlagSpec } from '../../bin/flags.ts';
 import { serveConfig, serveFlags } from '../../bin/serve.ts';
 
 const specs: FlagSpec[] = [
@@ -31,6 +31,18 @@ test('mistakes are refused with the flag named', () => {
   assert.throws(() => parseFlags(specs, ['--xds-address'], {}), /--xds-address needs a value/);
   assert.throws(() => parseFlags(specs, ['--xds-address', 'a:1', '--xds-address', 'b:2'], {}), /only once/);
   assert.throws(() => parseFlags(specs, ['stray'], {}), /unexpected argument "stray"/);
+  assert.throws(() => parseFlags(specs, ['-x'], {}), /unknown flag -x/);
+  assert.throws(() => parseFlags(specs, ['--verbose=no'], {}), /--verbose takes no value/);
+  assert.throws(() => parseFlags(specs, ['--xds-address', '--namespace', 'a'], {}), /--xds-address needs a value \(HOST:PORT\)/);
+  assert.equal(parseFlags(specs, ['--namespace=-a'], {}).get('namespace'), ['-a']);
+  assert.throws(() => parseFlags(specs, ['--', '--verbose'], {}), /unexpected argument "--verbose"/);
+});
+
+test('-h and --help are found before a --', () => {
+  assert.ok(helpRequested(['--xds-address', 'a:1', '-h']));
+  assert.ok(helpRequested(['grpc', '--help']));
+  assert.not.ok(helpRequested(['--xds-address=-h']));
+  assert.not.ok(helpRequested(['--', '--help']));
 });
 
 test('addresses and durations are validated', () => {
@@ -40,11 +52,15 @@ test('addresses and durations are validated', () => {
   assert.equal(parseAddress('x', 'kube-xds.kube-xds.svc:18000'), { host: 'kube-xds.kube-xds.svc', port: 18000 });
   assert.throws(() => parseAddress('x', 'nohost'), /--x must be HOST:PORT/);
   assert.throws(() => parseAddress('x', 'h:70000'), /HOST:PORT/);
-  assert.is(parseDurationMs('d', '20ms'), 20);
-  assert.is(parseDurationMs('d', '1.5s'), 1500);
-  assert.is(parseDurationMs('d', '30m'), 1_800_000);
-  assert.is(parseDurationMs('d', '7'), 7);
+  assert.is(parseDurationMs('d', '10ms'), 10);
+  assert.is(parseDurationMs('d', '2s'), 2_000);
+  assert.is(parseDurationMs('d', '1.5s'), 1_500);
+  assert.is(parseDurationMs('d', '1m'), 60_000);
+  assert.is(parseDurationMs('d', '1h'), 3_600_000);
+  assert.is(parseDurationMs('d', '0'), 0);
+  assert.throws(() => parseDurationMs('d', '7'), /--d needs a unit: 7ms, 7s, 7m or 7h\?/);
   assert.throws(() => parseDurationMs('d', '5 minutes'), /--d must be a duration/);
+  assert.throws(() => parseDurationMs('d', '-1s'), /--d must be a duration/);
 });
 
 test('serve config: defaults, file source, filters, and clear errors', () => {

@@ -1,0 +1,86 @@
+// `kube-xds serve`'s flags and their validation into the one frozen ServeConfig. Light on
+// purpose: the CLI validates flags before it loads the control plane's modules.
+import { configError } from '../common/errors.ts';
+import type { LogLevel } from '../common/log.ts';
+import type { AdsServerOptions } from '../control-plane/ads-server.ts';
+import { envoyConfigOptions, type EnvoyConfigOptions } from '../envoy-config/options.ts';
+import { parseSelector, type LabelSelector } from '../k8s/selector.ts';
+import { parseAddress, parseDurationMs, parsePort, single, type FlagSpec, type FlagValues } from './flags.ts';
+
+export const serveFlags: readonly FlagSpec[] = [
+  { name: 'xds-address', value: 'HOST:PORT', default: '0.0.0.0:18000', help: 'where the ADS gRPC server listens' },
+  { name: 'admin-address', value: 'HOST:PORT', default: '0.0.0.0:18080', help: 'admin HTTP: /healthz /readyz /metrics /debug/streams' },
+  { name: 'kubeconfig', value: 'FILE', help: 'Kubernetes client config (else KUBECONFIG, ~/.kube/config, or in-cluster)' },
+  { name: 'source', value: 'SOURCE', default: 'kubernetes', help: '"kubernetes", or file:DIR to serve Service/EndpointSlice manifests from a folder' },
+  { name: 'namespace', value: 'NS', repeatable: true, help: 'watch only this namespace (default: all)' },
+  { name: 'selector', value: 'SELECTOR', help: 'label selector on Services, e.g. "app=api,tier!=batch"' },
+  { name: 'cluster-domain', value: 'DOMAIN', default: 'cluster.local', help: 'the cluster DNS domain used in names' },
+  { name: 'gateway-port', value: 'PORT', repeatable: true, default: '8080', help: 'a port the Envoy gateway listens on' },
+  { name: 'coalesce-window', value: 'DURATION', default: '10ms', help: 'apply changes once they have been quiet this long' },
+  { name: 'coalesce-max-delay', value: 'DURATION', default: '100ms', help: 'but never later than this after the first change' },
+  { name: 'max-connection-age', value: 'DURATION', default: '30m', help: 'close client connections this old, so clients rebalance across replicas' },
+  { name: 'max-connection-age-grace', value: 'DURATION', default: '1m', help: 'time an aged connection gets to finish' },
+  { name: 'log-level', value: 'LEVEL', default: 'info', help: 'debug, info, warn, error or silent' },
+];
+
+export interface ServeConfig {
+  readonly xds: { readonly host: string; readonly port: number };
+  readonly admin: { readonly host: string; readonly port: number };
+  readonly source: { readonly kind: 'kubernetes'; readonly kubeconfig?: string } | { readonly kind: 'file'; readonly dir: string };
+  readonly namespaces: readonly string[];
+  readonly selector?: LabelSelector;
+  readonly envoy: EnvoyConfigOptions;
+  readonly coalesceWindowMs: number;
+  readonly coalesceMaxDelayMs: number;
+  readonly ads: Partial<AdsServerOptions>;
+  readonly logLevel: LogLevel;
+}
+
+const logLevels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export function serveConfig(flags: FlagValues): ServeConfig {
+  const sourceText = single(flags, 'source')!;
+  let source: ServeConfig['source'];
+  if (sourceText === 'kubernetes') source = { kind: 'kubernetes', kubeconfig: single(flags, 'kubeconfig') };
+  else if (sourceText.startsWith('file:') && sourceText.length > 5) source = { kind: 'file', dir: sourceText.slice(5) };
+  else throw configError(`--source must be "kubernetes" or file:DIR, got "${sourceText}"`);
+
+  const namespaces = flags.get('namespace') ?? [];
+  for (const namespace of namespaces) {
+    if (!dns1123Label.test(namespace)) throw configError(`--namespace "${namespace}" is not a valid namespace name`);
+  }
+  const selectorText = single(flags, 'selector');
+  const logLevel = single(flags, 'log-level') as LogLevel;
+  if (!logLevels.includes(logLevel)) throw configError(`--log-level must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
+  const coalesceWindowMs = parseDurationMs('coalesce-window', single(flags, 'coalesce-window')!);
+  const coalesceMaxDelayMs = parseDurationMs('coalesce-max-delay', single(flags, 'coalesce-max-delay')!);
+  if (coalesceMaxDelayMs < coalesceWindowMs) throw configError('--coalesce-max-delay must not be shorter than --coalesce-window');
+
+  return Object.freeze({
+    xds: parseAddress('xds-address', single(flags, 'xds-address')!),
+    admin: parseAddress('admin-address', single(flags, 'admin-address')!),
+    source,
+    namespaces: Object.freeze([...namespaces]),
+    selector: selectorText ? parseSelectorFlag(selectorText) : undefined,
+    envoy: envoyConfigOptions({
+      clusterDomain: single(flags, 'cluster-domain')!,
+      gatewayPorts: (flags.get('gateway-port') ?? []).map((p) => parsePort('gateway-port', p)),
+    }),
+    coalesceWindowMs,
+    coalesceMaxDelayMs,
+    ads: {
+      maxConnectionAgeMs: parseDurationMs('max-connection-age', single(flags, 'max-connection-age')!),
+      maxConnectionAgeGraceMs: parseDurationMs('max-connection-age-grace', single(flags, 'max-connection-age-grace')!),
+    },
+    logLevel,
+  });
+}
+
+function parseSelectorFlag(text: string): LabelSelector {
+  try {
+    return parseSelector(text);
+  } catch (error) {
+    throw configError(`--selector: ${(error as Error).message}`);
+  }
+}
