@@ -31,7 +31,7 @@ export class TestEnvoy {
     const adminPort = await freePort('127.0.0.1');
     const dir = mkdtempSync(join(tmpdir(), 'kube-xds-envoy-'));
     const bootstrapFile = join(dir, 'envoy.yaml');
-    writeFileSync(bootstrapFile, bootstrapText(['envoy', '--role', role, '--xds-address', xdsAddress, '--node-id', nodeId, '--admin-address', `127.0.0.1:${adminPort}`]));
+    writeFileSync(bootstrapFile, bootstrapText(['envoy', '--role', role, '--xds-address', xdsAddress, '--node-id', nodeId, '--admin-address', `127.0.0.1:${adminPort}`, ...(role === 'gateway' ? ['--ready-address', '127.0.0.1:0'] : [])]));
     const envoy = new TestEnvoy(EnvoyProcess.start({ path: peers().envoy.command[0]!, bootstrapFile, adminPort, logLevel: 'warn' }), dir);
     try {
       await waitFor('Envoy to be live', async () => !envoy.#process.running || (await envoy.#process.live()), { timeoutMs: 30_000 });
