@@ -17,6 +17,7 @@ COPY control-plane ./control-plane
 COPY envoy-config ./envoy-config
 COPY generated ./generated
 COPY k8s ./k8s
+COPY pipeline ./pipeline
 # Numeric, so Kubernetes can verify runAsNonRoot. Nothing is written at run time, so the root
 # filesystem can be read-only.
 USER 65532:65532

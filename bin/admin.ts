@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AdsServer } from '../control-plane/ads-server.ts';
 import { pushOrder, typeShortName } from '../control-plane/types.ts';
 import type { ModelSource } from '../k8s/source.ts';
-import type { SnapshotPipeline } from './pipeline.ts';
+import type { SnapshotPipeline } from '../pipeline/snapshot-pipeline.ts';
 
 export interface AdminParts {
   readonly source: ModelSource;

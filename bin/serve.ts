@@ -11,9 +11,9 @@ import { FileSource } from '../k8s/file-source.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { loadKubeConfig } from '../k8s/kubeconfig.ts';
 import type { ModelSource } from '../k8s/source.ts';
+import { SnapshotPipeline } from '../pipeline/snapshot-pipeline.ts';
 import { AdminServer } from './admin.ts';
 import { joinHostPort } from './flags.ts';
-import { SnapshotPipeline } from './pipeline.ts';
 import type { ServeConfig } from './serve-config.ts';
 
 export { serveConfig, serveFlags, type ServeConfig } from './serve-config.ts';

@@ -3,7 +3,6 @@
 // build, memory, an endpoints-only change (the fast path) against a shape change (a new
 // Service: full rebuild and publish), the size of every full-state response, and then one
 // Envoy gateway over a real ADS stream: its initial sync and how changes reach it.
-import { SnapshotPipeline } from '../../bin/pipeline.ts';
 import { AdsServer } from '../../control-plane/ads-server.ts';
 import type { Resource } from '../../control-plane/resource.ts';
 import { encodeDiscoveryResponse } from '../../control-plane/response.ts';
@@ -12,6 +11,7 @@ import { pushOrder, TypeUrl, typeShortName } from '../../control-plane/types.ts'
 import { gatewayRouteConfigName } from '../../envoy-config/names.ts';
 import { envoyConfigOptions } from '../../envoy-config/options.ts';
 import { clientClasses } from '../../envoy-config/resource-set.ts';
+import { SnapshotPipeline } from '../../pipeline/snapshot-pipeline.ts';
 import { envoyNode } from '../support/raw-ads-client.ts';
 import { LoadClients } from './load-clients.ts';
 import { MemorySource } from '../support/memory-source.ts';

@@ -4,12 +4,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { setLogLevel } from '../../common/log.ts';
 import { parseFlags } from '../../bin/flags.ts';
-import { SnapshotPipeline } from '../../bin/pipeline.ts';
 import { ControlPlane, serveConfig, serveFlags } from '../../bin/serve.ts';
 import { AdsServer } from '../../control-plane/ads-server.ts';
 import { SnapshotCache } from '../../control-plane/snapshot-cache.ts';
 import { TypeUrl } from '../../control-plane/types.ts';
 import { envoyConfigOptions } from '../../envoy-config/options.ts';
+import { SnapshotPipeline } from '../../pipeline/snapshot-pipeline.ts';
 import { MemorySource } from '../support/memory-source.ts';
 import { generatedService } from './model-source.ts';
 import type { Reply, Request, ServerSetup } from './server-thread.ts';

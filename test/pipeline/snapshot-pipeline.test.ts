@@ -3,37 +3,17 @@
 // cannot block the others, and each flush is one debug line.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SnapshotPipeline } from '../../bin/pipeline.ts';
 import { setLogLevel } from '../../common/log.ts';
-import { Snapshot } from '../../control-plane/snapshot.ts';
 import { SnapshotCache } from '../../control-plane/snapshot-cache.ts';
-import { pushOrder, TypeUrl } from '../../control-plane/types.ts';
-import { buildResourceSet } from '../../envoy-config/build.ts';
-import { envoyConfigOptions } from '../../envoy-config/options.ts';
+import { TypeUrl } from '../../control-plane/types.ts';
 import { clientClasses } from '../../envoy-config/resource-set.ts';
-import type { ServiceModel } from '../../k8s/model.ts';
+import { SnapshotPipeline } from '../../pipeline/snapshot-pipeline.ts';
 import { AdsFixture } from '../support/ads-fixture.ts';
 import { captureLog, type CapturedLog } from '../support/capture-log.ts';
 import { MemorySource } from '../support/memory-source.ts';
 import { grpcNode } from '../support/raw-ads-client.ts';
 import { waitFor } from '../support/wait.ts';
-
-function service(name: string, addresses: string[], ports: Array<{ name: string; port: number }> = [{ name: 'grpc', port: 50051 }]): ServiceModel {
-  return {
-    namespace: 'shop',
-    name,
-    ipFamily: 'IPv4',
-    annotations: {},
-    ports: ports.map((port) => ({
-      ...port,
-      protocol: 'TCP',
-      appProtocol: 'grpc',
-      endpoints: addresses.map((address) => ({ address, port: port.port, zone: 'a', health: 'HEALTHY' as const })),
-    })),
-  };
-}
-
-const options = { envoy: envoyConfigOptions(), coalesceWindowMs: 5, coalesceMaxDelayMs: 50 };
+import { assertMatchesFullBuild, options, service } from './fixtures.ts';
 
 interface Context { source: MemorySource; cache: SnapshotCache; pipeline: SnapshotPipeline }
 const test = suite<Context>('pipeline', {} as Context);
@@ -43,19 +23,6 @@ test.before.each((context) => {
   context.pipeline = new SnapshotPipeline(context.source, context.cache, options);
 });
 test.after.each(({ pipeline }) => pipeline.stop());
-
-/** Every class's published snapshot has exactly the versions of a full build of the model. */
-function assertMatchesFullBuild({ source, cache }: Context): void {
-  for (const clientClass of clientClasses) {
-    const set = buildResourceSet(source.services().values(), clientClass, options.envoy);
-    const expected = Snapshot.fromMessages({
-      [TypeUrl.Cluster]: set.clusters, [TypeUrl.Endpoint]: set.endpoints, [TypeUrl.Listener]: set.listeners, [TypeUrl.Route]: set.routes,
-    });
-    for (const type of pushOrder) {
-      assert.is(cache.get(clientClass)!.version(type), expected.version(type), `${clientClass} ${type}`);
-    }
-  }
-}
 
 test('start publishes every class, equal to a full build', (context) => {
   context.source.put(service('cart', ['10.0.0.1']), service('pay', ['10.0.1.1', '10.0.1.2']));

@@ -1,0 +1,45 @@
+// Gathers changed keys and hands them over as one batch once no change has come for the
+// window, and never later than the max delay after the first change of the batch.
+export interface CoalescerOptions {
+  readonly windowMs: number;
+  readonly maxDelayMs: number;
+}
+
+export class Coalescer {
+  readonly #options: CoalescerOptions;
+  readonly #flush: (keys: string[]) => void;
+  readonly #pending = new Set<string>();
+  #quietTimer?: NodeJS.Timeout;
+  #maxTimer?: NodeJS.Timeout;
+  #stopped = false;
+
+  /** `flush` gets the keys in the order they first changed. */
+  constructor(options: CoalescerOptions, flush: (keys: string[]) => void) {
+    this.#options = options;
+    this.#flush = flush;
+  }
+
+  add(keys: Iterable<string>): void {
+    if (this.#stopped) return;
+    for (const key of keys) this.#pending.add(key);
+    clearTimeout(this.#quietTimer);
+    this.#quietTimer = setTimeout(() => this.#handOver(), this.#options.windowMs);
+    this.#maxTimer ??= setTimeout(() => this.#handOver(), this.#options.maxDelayMs);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#quietTimer);
+    clearTimeout(this.#maxTimer);
+  }
+
+  #handOver(): void {
+    clearTimeout(this.#quietTimer);
+    clearTimeout(this.#maxTimer);
+    this.#quietTimer = this.#maxTimer = undefined;
+    if (this.#stopped || this.#pending.size === 0) return;
+    const keys = [...this.#pending];
+    this.#pending.clear();
+    this.#flush(keys);
+  }
+}

@@ -1,0 +1,49 @@
+// What the pipeline keeps of one Service: the encoded resources of its last good build for
+// every class, with its endpoints kept apart so that the fast path can replace them alone.
+import type { Resource } from '../control-plane/resource.ts';
+import { TypeUrl } from '../control-plane/types.ts';
+import type { EnvoyConfigOptions } from '../envoy-config/options.ts';
+import { clientClasses, type ClientClass } from '../envoy-config/resource-set.ts';
+import type { ServiceModel } from '../k8s/model.ts';
+import type { Builders } from './builders.ts';
+import { duplicateName, encodeResourceSet, type EncodedResources } from './encoding.ts';
+
+export interface ServiceState {
+  /** The model the resources were built from (the endpoints' model after a fast-path change). */
+  readonly model: ServiceModel;
+  /** Everything of the model but the endpoints: an equal shape means only endpoints can differ. */
+  readonly shape: string;
+  /** Clusters, listeners and routes per class: no ClusterLoadAssignments. */
+  readonly byClass: ReadonlyMap<ClientClass, EncodedResources>;
+  /** The ClusterLoadAssignments, the same for every class. */
+  readonly endpoints: readonly Resource[];
+}
+
+export type ServiceBuild =
+  | { readonly state: ServiceState }
+  /** Two resources of one type share a name (two ports that alias each other). */
+  | { readonly clash: { readonly clientClass: ClientClass; readonly name: string } };
+
+/** Builds and encodes a Service for every class. Throws when a builder does. */
+export function buildServiceState(service: ServiceModel, options: EnvoyConfigOptions, builders: Builders): ServiceBuild {
+  const byClass = new Map<ClientClass, EncodedResources>();
+  let endpoints: readonly Resource[] = [];
+  for (const clientClass of clientClasses) {
+    const encoded = encodeResourceSet(builders.serviceResources(service, clientClass, options));
+    const name = duplicateName(encoded);
+    if (name) return { clash: { clientClass, name } };
+    endpoints = encoded.get(TypeUrl.Endpoint)!;
+    encoded.delete(TypeUrl.Endpoint);
+    byClass.set(clientClass, encoded);
+  }
+  return { state: { model: service, shape: shapeOf(service), byClass, endpoints } };
+}
+
+export function resourcesOf(state: ServiceState | undefined, clientClass: ClientClass, type: TypeUrl): readonly Resource[] {
+  if (!state) return [];
+  return type === TypeUrl.Endpoint ? state.endpoints : state.byClass.get(clientClass)!.get(type)!;
+}
+
+export function shapeOf(service: ServiceModel): string {
+  return JSON.stringify({ ...service, ports: service.ports.map(({ endpoints: _, ...port }) => port) });
+}

@@ -1,0 +1,71 @@
+// Source -> builders -> snapshot cache (docs/design.md §1). Changes are coalesced briefly,
+// then patched into each class's snapshot: work grows with what changed, not with the
+// cluster. A change that only moves endpoints takes the fast path (the Service's
+// ClusterLoadAssignments are rebuilt once, as they are the same for every class); any
+// other change rebuilds that Service, plus Envoy's listeners and routes, which span Services.
+import { log } from '../common/log.ts';
+import type { SnapshotCache } from '../control-plane/snapshot-cache.ts';
+import type { EnvoyConfigOptions } from '../envoy-config/options.ts';
+import type { ModelSource } from '../k8s/source.ts';
+import { envoyConfigBuilders, type Builders } from './builders.ts';
+import { Coalescer } from './coalescer.ts';
+import { logFlush } from './flush-log.ts';
+import { SnapshotPublisher } from './publisher.ts';
+import { ServiceStates } from './service-states.ts';
+
+export interface PipelineOptions {
+  readonly envoy: EnvoyConfigOptions;
+  /** A flush waits until changes have been quiet this long… */
+  readonly coalesceWindowMs: number;
+  /** …but never longer than this after the first pending change. */
+  readonly coalesceMaxDelayMs: number;
+}
+
+export interface PipelineStats {
+  readonly flushes: number;
+  readonly endpointOnlyFlushes: number;
+  /** Builds that threw; the Service keeps its previous resources. */
+  readonly failedBuilds: number;
+  /** Services refused because two of their resources share a name. */
+  readonly conflictingServices: number;
+}
+
+export class SnapshotPipeline {
+  readonly #source: ModelSource;
+  readonly #states: ServiceStates;
+  readonly #publisher: SnapshotPublisher;
+  readonly #coalescer: Coalescer;
+  #stats = { flushes: 0, endpointOnlyFlushes: 0 };
+
+  constructor(source: ModelSource, cache: SnapshotCache, options: PipelineOptions, builders: Builders = envoyConfigBuilders) {
+    this.#source = source;
+    this.#states = new ServiceStates(options.envoy, builders);
+    this.#publisher = new SnapshotPublisher(cache, this.#states, options.envoy, builders);
+    this.#coalescer = new Coalescer({ windowMs: options.coalesceWindowMs, maxDelayMs: options.coalesceMaxDelayMs }, (keys) => this.#flush(keys));
+  }
+
+  /** Builds every class's first snapshot from the synced source (this makes them ready). */
+  start(): void {
+    this.#states.buildAll(this.#source.services());
+    this.#publisher.publishAll();
+    this.#source.onChange((changed) => this.#coalescer.add(changed));
+  }
+
+  stop(): void {
+    this.#coalescer.stop();
+  }
+
+  stats(): PipelineStats {
+    return { ...this.#stats, failedBuilds: this.#states.failedBuilds, conflictingServices: this.#states.conflictingServices };
+  }
+
+  #flush(keys: string[]): void {
+    const startedAt = log.enabled('debug') ? performance.now() : undefined;
+    this.#stats.flushes++;
+    const changes = this.#states.apply(keys, this.#source.services());
+    const endpointsOnly = changes.rebuilt.size === 0;
+    if (endpointsOnly) this.#stats.endpointOnlyFlushes++;
+    const outcomes = this.#publisher.publish(changes);
+    if (startedAt !== undefined) logFlush(keys, endpointsOnly, outcomes, performance.now() - startedAt);
+  }
+}
