@@ -4,6 +4,7 @@ import { getSystemErrorMap } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { describeError } from '../common/errors.ts';
 import { log, setLogLevel } from '../common/log.ts';
+import { classifyNode } from '../envoy-config/client-class.ts';
 import { AdsServer, defaultAdsServerOptions } from '../control-plane/ads-server.ts';
 import { SnapshotCache } from '../control-plane/snapshot-cache.ts';
 import { clientClasses } from '../envoy-config/resource-set.ts';
@@ -42,7 +43,7 @@ export class ControlPlane {
   constructor(config: ServeConfig, source: ModelSource = createSource(config)) {
     this.#config = config;
     this.#source = source;
-    this.ads = new AdsServer(this.cache, { ...defaultAdsServerOptions, ...config.ads });
+    this.ads = new AdsServer(this.cache, classifyNode, { ...defaultAdsServerOptions, ...config.ads });
     this.pipeline = new SnapshotPipeline(source, this.cache, config);
     this.#admin = new AdminServer({ source, ads: this.ads, pipeline: this.pipeline, ready: () => this.ready() });
   }

@@ -1,13 +1,15 @@
-// The gRPC server for AggregatedDiscoveryService. Requests are decoded here, with errors
-// turned into a clear status for that stream alone; responses arrive already encoded.
+// The gRPC server for AggregatedDiscoveryService, state of the world and incremental (delta)
+// alike. A failure handling a request turns into a clear status for that stream alone;
+// responses arrive already encoded.
 import * as grpc from '@grpc/grpc-js';
-import { badRequest, describeError, KubeXdsError } from '../common/errors.ts';
-import { log } from '../common/log.ts';
-import { envoy } from '../generated/envoy.js';
+import { describeError, KubeXdsError } from '../common/errors.ts';
+import type { NodeClassifier } from './client-profile.ts';
+import { DeltaStream } from './delta-stream.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
 import { SotwStream } from './sotw-stream.ts';
 import type { StreamStatus } from './stream-status.ts';
 import type { TypeUrl } from './types.ts';
+import type { StreamContext, XdsStream } from './xds-stream.ts';
 
 export interface AdsServerOptions {
   /** Delta reconnects and large fleets send big requests; grpc-js defaults to 4 MiB. */
@@ -39,16 +41,20 @@ export const defaultAdsServerOptions: AdsServerOptions = Object.freeze({
 });
 
 const identity = (value: Buffer) => value;
-const adsMethod = {
-  path: '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
-  requestStream: true,
-  responseStream: true,
-  requestSerialize: identity,
-  requestDeserialize: identity,
-  responseSerialize: identity,
-  responseDeserialize: identity,
-} as const;
-export const adsServiceDefinition: grpc.ServiceDefinition = { StreamAggregatedResources: adsMethod };
+const adsMethod = (name: string) =>
+  ({
+    path: `/envoy.service.discovery.v3.AggregatedDiscoveryService/${name}`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  }) as const;
+export const adsServiceDefinition: grpc.ServiceDefinition = {
+  StreamAggregatedResources: adsMethod('StreamAggregatedResources'),
+  DeltaAggregatedResources: adsMethod('DeltaAggregatedResources'),
+};
 
 type AdsCall = grpc.ServerDuplexStream<Buffer, Buffer>;
 
@@ -65,13 +71,16 @@ type ServerCloseReason = 'bad-request' | 'internal-error' | 'not-reading';
 export class AdsServer {
   readonly #cache: SnapshotCache;
   readonly #options: AdsServerOptions;
-  readonly #streams = new Map<AdsCall, SotwStream>();
+  readonly #classify: NodeClassifier;
+  readonly #streams = new Map<AdsCall, XdsStream>();
   readonly #nacks = new Map<TypeUrl, number>();
   #server?: grpc.Server;
   #unsubscribe?: () => void;
   #nextStreamId = 1;
-  constructor(cache: SnapshotCache, options: Partial<AdsServerOptions> = {}) {
+  /** `classify` decides which snapshot each client is served, from its node. */
+  constructor(cache: SnapshotCache, classify: NodeClassifier, options: Partial<AdsServerOptions> = {}) {
     this.#cache = cache;
+    this.#classify = classify;
     this.#options = Object.freeze({ ...defaultAdsServerOptions, ...options });
   }
 
@@ -86,12 +95,15 @@ export class AdsServer {
       'grpc.max_connection_age_ms': options.maxConnectionAgeMs,
       'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs,
     });
-    server.addService(adsServiceDefinition, { StreamAggregatedResources: (call: AdsCall) => this.#accept(call) });
+    server.addService(adsServiceDefinition, {
+      StreamAggregatedResources: (call: AdsCall) => this.#accept(call, (context) => new SotwStream(context)),
+      DeltaAggregatedResources: (call: AdsCall) => this.#accept(call, (context) => new DeltaStream(context)),
+    });
     this.#server = server;
-    this.#unsubscribe = this.#cache.subscribe((nodeClass, snapshot, changes) => {
+    this.#unsubscribe = this.#cache.subscribe((name, snapshot, changes) => {
       let streamsReached = 0;
       for (const [call, stream] of this.#streams) {
-        if (stream.nodeClass !== nodeClass) continue;
+        if (stream.snapshotName !== name) continue;
         if (this.#guard(call, stream, () => stream.onSnapshot(snapshot, changes))) streamsReached++;
       }
       return streamsReached;
@@ -138,13 +150,14 @@ export class AdsServer {
     return this.#nacks;
   }
 
-  #accept(call: AdsCall): void {
+  #accept(call: AdsCall, create: (context: StreamContext) => XdsStream): void {
     let pendingBytes = 0;
-    const stream: SotwStream = new SotwStream({
+    const stream: XdsStream = create({
       id: this.#nextStreamId++,
       peer: call.getPeer(),
       controlPlane: this.#options.controlPlaneId,
-      snapshotOf: (nodeClass) => this.#cache.get(nodeClass),
+      classify: this.#classify,
+      snapshotOf: (name) => this.#cache.get(name),
       onNack: (type) => this.#nacks.set(type, (this.#nacks.get(type) ?? 0) + 1),
       write: (response) => {
         if (call.destroyed || call.writableEnded || !this.#streams.has(call)) return false;
@@ -160,7 +173,7 @@ export class AdsServer {
     this.#streams.set(call, stream);
     call.on('data', (bytes: Buffer) => {
       if (!this.#streams.has(call)) return;
-      this.#guard(call, stream, () => stream.handleRequest(decodeRequest(bytes)));
+      this.#guard(call, stream, () => stream.handleRequest(bytes));
     });
     // grpc-js emits 'cancelled' and 'close' after every end, this server's own too: the first
     // sign decides the reason. It also ends a stream's input just before it reports a reset or
@@ -178,7 +191,7 @@ export class AdsServer {
   }
 
   /** Runs protocol work for one stream; a failure ends that stream only, with a status. */
-  #guard<T>(call: AdsCall, stream: SotwStream, work: () => T): T | undefined {
+  #guard<T>(call: AdsCall, stream: XdsStream, work: () => T): T | undefined {
     try {
       return work();
     } catch (error) {
@@ -188,24 +201,16 @@ export class AdsServer {
     }
   }
 
-  #close(call: AdsCall, stream: SotwStream, reason: ServerCloseReason, code: grpc.status, details: string): void {
+  #close(call: AdsCall, stream: XdsStream, reason: ServerCloseReason, code: grpc.status, details: string): void {
     if (!this.#ended(call, stream, reason, { level: code === grpc.status.INTERNAL ? 'error' : 'warn', details })) return;
     call.emit('error', { code, details });
   }
 
   /** Forgets a stream and logs how it ended; false when it had ended already. */
-  #ended(call: AdsCall, stream: SotwStream, reason: EndReason, how: { level?: 'info' | 'warn' | 'error'; details?: string } = {}): boolean {
+  #ended(call: AdsCall, stream: XdsStream, reason: EndReason, how: { level?: 'info' | 'warn' | 'error'; details?: string } = {}): boolean {
     if (!this.#streams.delete(call)) return false;
     stream.logEnd(reason, how.level ?? 'info', how.details);
     return true;
-  }
-}
-
-function decodeRequest(bytes: Buffer): envoy.service.discovery.v3.IDiscoveryRequest {
-  try {
-    return envoy.service.discovery.v3.DiscoveryRequest.decode(bytes);
-  } catch (error) {
-    throw badRequest(`malformed DiscoveryRequest: ${describeError(error)}`);
   }
 }
 

@@ -1,15 +1,14 @@
-// One snapshot per client class. A class is ready once its first snapshot is set: until
-// then nothing is answered for it, because an empty LDS/CDS response would delete every
-// listener and cluster a client holds.
+// One snapshot per client class, by name (the control plane does not know the classes). A
+// class is ready once its first snapshot is set: until then nothing is answered for it,
+// because an empty LDS/CDS response would delete every listener and cluster a client holds.
 import { diffSnapshots, type Snapshot, type SnapshotChanges, type TypePatch } from './snapshot.ts';
-import type { ClientClass } from '../envoy-config/resource-set.ts';
 import type { TypeUrl } from './types.ts';
 
 /**
  * `changes` is undefined when the class has just become ready (everything is new). A listener
  * that pushes to clients returns how many streams it wrote a response to.
  */
-export type SnapshotListener = (nodeClass: ClientClass, snapshot: Snapshot, changes: SnapshotChanges | undefined) => number | void;
+export type SnapshotListener = (name: string, snapshot: Snapshot, changes: SnapshotChanges | undefined) => number | void;
 
 export interface PatchOutcome {
   /** What actually changed: upserts equal to what the class already had are left out. */
@@ -19,17 +18,17 @@ export interface PatchOutcome {
 }
 
 export class SnapshotCache {
-  readonly #snapshots = new Map<ClientClass, Snapshot>();
+  readonly #snapshots = new Map<string, Snapshot>();
   readonly #listeners = new Set<SnapshotListener>();
 
-  get(nodeClass: ClientClass): Snapshot | undefined {
-    return this.#snapshots.get(nodeClass);
+  get(name: string): Snapshot | undefined {
+    return this.#snapshots.get(name);
   }
 
-  set(nodeClass: ClientClass, snapshot: Snapshot): void {
-    const previous = this.#snapshots.get(nodeClass);
+  set(name: string, snapshot: Snapshot): void {
+    const previous = this.#snapshots.get(name);
     if (previous === snapshot) return;
-    this.#publish(nodeClass, snapshot, previous ? diffSnapshots(previous, snapshot) : undefined);
+    this.#publish(name, snapshot, previous ? diffSnapshots(previous, snapshot) : undefined);
   }
 
   /**
@@ -37,19 +36,19 @@ export class SnapshotCache {
    * snapshot; the listeners have pushed the changes when it returns. Returns undefined when
    * the class is not ready.
    */
-  patch(nodeClass: ClientClass, patches: ReadonlyMap<TypeUrl, TypePatch>): PatchOutcome | undefined {
-    const previous = this.#snapshots.get(nodeClass);
+  patch(name: string, patches: ReadonlyMap<TypeUrl, TypePatch>): PatchOutcome | undefined {
+    const previous = this.#snapshots.get(name);
     if (!previous) return undefined;
     const { snapshot, changes } = previous.patch(patches);
-    return { changes, streamsReached: this.#publish(nodeClass, snapshot, changes) };
+    return { changes, streamsReached: this.#publish(name, snapshot, changes) };
   }
 
   /** Returns the streams the listeners reached. */
-  #publish(nodeClass: ClientClass, snapshot: Snapshot, changes: SnapshotChanges | undefined): number {
-    this.#snapshots.set(nodeClass, snapshot);
+  #publish(name: string, snapshot: Snapshot, changes: SnapshotChanges | undefined): number {
+    this.#snapshots.set(name, snapshot);
     if (changes?.size === 0) return 0;
     let streamsReached = 0;
-    for (const listener of this.#listeners) streamsReached += listener(nodeClass, snapshot, changes) ?? 0;
+    for (const listener of this.#listeners) streamsReached += listener(name, snapshot, changes) ?? 0;
     return streamsReached;
   }
 

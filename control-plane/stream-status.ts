@@ -1,5 +1,4 @@
 // What an operator wants to see about one ADS stream, per resource type.
-import type { ClientClass } from '../envoy-config/resource-set.ts';
 import type { TypeUrl } from './types.ts';
 
 export interface NackRecord {
@@ -26,12 +25,15 @@ export interface TypeStatus {
 export interface StreamStatus {
   readonly id: number;
   readonly peer: string;
+  /** The wire format: state of the world or incremental (delta). */
+  readonly protocol: 'sotw' | 'delta';
   readonly nodeId?: string;
   readonly nodeCluster?: string;
   readonly userAgent?: string;
   /** What the client says it supports (node.client_features), e.g. envoy.lb.does_not_support_overprovisioning. */
   readonly clientFeatures: readonly string[];
-  readonly nodeClass?: ClientClass;
+  /** The client class (snapshot) it is served. */
+  readonly nodeClass?: string;
   readonly connectedAt: Date;
   readonly types: readonly TypeStatus[];
   readonly staleRequests: number;

@@ -1,55 +1,106 @@
-// Per-stream, per-type state of a state-of-the-world subscription: what the client asked
-// for, what it was sent, and how it answered.
+// Per-stream, per-type state of a subscription, whatever the wire format: what the client
+// asked for, what it holds as far as the server knows, and how it answered.
 import type { NackRecord, TypeStatus } from './stream-status.ts';
 import type { Resource } from './resource.ts';
 import { isFullState, type TypeUrl } from './types.ts';
+
+/** A resource the client holds: the one sent, or only its version (a delta client reconnecting). */
+export type Held = Resource | { readonly name: string; readonly version: string };
 
 export class Subscription {
   readonly type: TypeUrl;
   wildcard = false;
   /** Explicitly named resources ('*' is not kept here: it sets `wildcard`). */
   readonly names = new Set<string>();
-  /** Whether the client has ever sent a non-empty list: after that, empty means "none". */
-  #everNamed = false;
-  /** What the client was last sent, by name (kept after a NACK so the same is not resent). */
-  sent = new Map<string, Resource>();
+  /** What the client holds, by name (kept after a NACK, so the same is not sent again). */
+  readonly held = new Map<string, Held>();
+  /** Names owed an answer even if the client seems to hold them (see XdsStream.plan). */
+  readonly owed = new Set<string>();
+  /** Delta: names the client was told do not exist, so that is said once. */
+  readonly toldAbsent = new Set<string>();
   lastNonce?: string;
   lastVersionSent?: string;
   ackedVersion?: string;
   lastNack?: NackRecord;
   nacks = 0;
   responsesSent = 0;
-
+  /** Whether the client has ever named a resource: after that, an empty list is not a wildcard. */
+  #everNamed = false;
   readonly #legacyWildcard: boolean;
 
-  /** `legacyWildcard`: an empty list before any name means all (Envoy's LDS and CDS). */
+  /** `legacyWildcard`: an empty first subscription means all (Envoy's LDS and CDS). */
   constructor(type: TypeUrl, legacyWildcard: boolean) {
     this.type = type;
     this.#legacyWildcard = legacyWildcard && isFullState(type);
   }
 
-  /**
-   * Applies a request's resource_names. Names dropped from the subscription are forgotten
-   * from `sent`, so subscribing to them again sends them again.
-   */
-  update(requested: readonly string[]): void {
+  /** State of the world: the request's resource_names replace the subscription. */
+  replace(requested: readonly string[]): void {
     const legacyWildcard = requested.length === 0 && !this.#everNamed && this.#legacyWildcard;
     if (requested.length > 0) this.#everNamed = true;
     this.wildcard = legacyWildcard || requested.includes('*');
     const next = new Set(requested.filter((name) => name !== '*'));
-    for (const name of this.names) if (!next.has(name)) this.names.delete(name);
+    for (const name of this.names) if (!next.has(name)) this.#forget(name);
     for (const name of next) this.names.add(name);
-    if (this.wildcard) return;
-    for (const name of this.sent.keys()) if (!this.names.has(name)) this.sent.delete(name);
+    this.#forgetUnwanted();
   }
 
-  /** At least one response went out (full-state types answer an empty wildcard once). */
-  get responded(): boolean {
-    return this.lastNonce !== undefined;
+  /**
+   * Delta: a request's subscribe and unsubscribe lists. A name subscribed again is sent again
+   * although the client seems to hold it (it may have forgotten it), and so is the news that
+   * one does not exist. A name dropped that the wildcard still covers is owed an answer (the
+   * resource again, or its removal): the client cannot tell otherwise whether to keep it.
+   */
+  applyDelta(subscribe: readonly string[], unsubscribe: readonly string[]): void {
+    if (subscribe.length === 0 && unsubscribe.length === 0 && !this.#everNamed && this.#legacyWildcard) this.wildcard = true;
+    for (const name of subscribe) {
+      this.#everNamed = true;
+      if (name === '*') {
+        this.wildcard = true;
+        continue;
+      }
+      this.names.add(name);
+      this.held.delete(name);
+      this.toldAbsent.delete(name);
+    }
+    for (const name of unsubscribe) {
+      if (name === '*') this.wildcard = false;
+      else if (!this.names.has(name)) continue; // a phantom unsubscription
+      else if (this.wildcard) {
+        this.names.delete(name);
+        this.owed.add(name);
+      } else this.#forget(name);
+    }
+    this.#forgetUnwanted();
   }
 
   wants(name: string): boolean {
     return this.wildcard || this.names.has(name);
+  }
+
+  /** Every name a full look at this type must consider: wanted, held or owed. */
+  candidates(current: ReadonlyMap<string, Resource>): Set<string> {
+    const names = new Set([...this.names, ...this.held.keys(), ...this.owed]);
+    if (this.wildcard) for (const name of current.keys()) names.add(name);
+    return names;
+  }
+
+  /** At least one response went out (a wildcard is answered once even when empty). */
+  get responded(): boolean {
+    return this.lastNonce !== undefined;
+  }
+
+  /** Without the wildcard, what the client held only through it is no longer its business. */
+  #forgetUnwanted(): void {
+    if (this.wildcard) return;
+    for (const name of this.held.keys()) if (!this.names.has(name) && !this.owed.has(name)) this.#forget(name);
+  }
+
+  #forget(name: string): void {
+    this.names.delete(name);
+    this.held.delete(name);
+    this.owed.delete(name);
+    this.toldAbsent.delete(name);
   }
 
   status(): TypeStatus {

@@ -3,6 +3,7 @@
 // build, memory, an endpoints-only change (the fast path) against a shape change (a new
 // Service: full rebuild and publish), the size of every full-state response, and then one
 // Envoy gateway over a real ADS stream: its initial sync and how changes reach it.
+import { classifyNode } from '../../envoy-config/client-class.ts';
 import { AdsServer } from '../../control-plane/ads-server.ts';
 import type { Resource } from '../../control-plane/resource.ts';
 import { encodeDiscoveryResponse } from '../../control-plane/response.ts';
@@ -145,7 +146,7 @@ interface GatewayTimes {
 }
 
 async function gatewayOverAds(source: MemorySource, cache: SnapshotCache): Promise<GatewayTimes> {
-  const ads = new AdsServer(cache);
+  const ads = new AdsServer(cache, classifyNode);
   const port = await ads.start('127.0.0.1:0');
   const edsNames = [...cache.get('gateway')!.resources(TypeUrl.Endpoint).keys()];
   const responses: { type: string; count: number; size: number; at: number }[] = [];

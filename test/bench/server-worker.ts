@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { setLogLevel } from '../../common/log.ts';
 import { parseFlags } from '../../bin/flags.ts';
 import { ControlPlane, serveConfig, serveFlags } from '../../bin/serve.ts';
+import { classifyNode } from '../../envoy-config/client-class.ts';
 import { AdsServer } from '../../control-plane/ads-server.ts';
 import { SnapshotCache } from '../../control-plane/snapshot-cache.ts';
 import { TypeUrl } from '../../control-plane/types.ts';
@@ -47,7 +48,7 @@ async function start(): Promise<Server> {
   const afterAds = watchPublishes(cache);
   const pipeline = new SnapshotPipeline(source, cache, { envoy: envoyConfigOptions({}), coalesceWindowMs: 0, coalesceMaxDelayMs: 0 });
   pipeline.start();
-  const ads = new AdsServer(cache);
+  const ads = new AdsServer(cache, classifyNode);
   const xdsPort = await ads.start('127.0.0.1:0');
   afterAds();
   return {

@@ -293,6 +293,25 @@ test('each class gets its own snapshot', async ({ ads }) => {
   assert.equal(classes, ['gateway', 'gateway', 'proxyless', 'sidecar']);
 });
 
+test('a change published for one class never reaches the streams of another, once they hold their config', async ({ ads }) => {
+  ads.set(handBuiltSnapshot([a, probe]), 'gateway');
+  ads.set(handBuiltSnapshot([a, probe]), 'sidecar');
+  const gateway = ads.client(envoyNode('gw', 'gateway'));
+  const sidecar = ads.client(envoyNode('sc', 'sidecar'));
+  for (const client of [gateway, sidecar]) {
+    client.request(CDS, []);
+    await client.nextOf(CDS);
+    client.request(EDS, [clusterName(a.target)]);
+    await client.nextOf(EDS);
+  }
+  ads.set(handBuiltSnapshot([{ ...a, endpoints: [{ address: '10.9.9.9', port: 1 }] }, b, probe]), 'gateway');
+  assert.equal((await gateway.nextOf(CDS)).names.sort(), [clusterName(a.target), clusterName(b.target), clusterName(probe.target)].sort());
+  assert.equal((await gateway.nextOf(EDS)).names, [clusterName(a.target)]);
+  sidecar.request(RDS, [routeName(probe.target)]);
+  await sidecar.nextOf(RDS);
+  assert.is(sidecar.pending(), 0, 'the sidecar got nothing of the gateway change');
+});
+
 test('identical resources in several classes share one encoding', async ({ ads }) => {
   const proxyless = ads.set(handBuiltSnapshot(base), 'proxyless');
   const gateway = ads.set(handBuiltSnapshot(base), 'gateway');

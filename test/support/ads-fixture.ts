@@ -1,19 +1,21 @@
 // A real ADS server on 127.0.0.1 with its cache, and raw clients that are closed with it.
+import { classifyNode } from '../../envoy-config/client-class.ts';
 import { AdsServer, type AdsServerOptions } from '../../control-plane/ads-server.ts';
 import { Snapshot, type SnapshotMessages } from '../../control-plane/snapshot.ts';
 import { SnapshotCache } from '../../control-plane/snapshot-cache.ts';
 import type { ClientClass } from '../../envoy-config/resource-set.ts';
-import { RawAdsClient, grpcNode } from './raw-ads-client.ts';
+import { RawAdsClient, envoyNode, grpcNode } from './raw-ads-client.ts';
+import { RawDeltaClient } from './raw-delta-client.ts';
 import type { envoy } from '../../generated/envoy.js';
 
 export class AdsFixture {
   readonly cache = new SnapshotCache();
   readonly server: AdsServer;
-  readonly #clients: RawAdsClient[] = [];
+  readonly #clients: Array<{ close(): void }> = [];
   address = '';
 
   constructor(options: Partial<AdsServerOptions> = {}) {
-    this.server = new AdsServer(this.cache, options);
+    this.server = new AdsServer(this.cache, classifyNode, options);
   }
 
   static async start(options: Partial<AdsServerOptions> = {}): Promise<AdsFixture> {
@@ -31,6 +33,13 @@ export class AdsFixture {
 
   client(node: envoy.config.core.v3.INode | null = grpcNode()): RawAdsClient {
     const client = new RawAdsClient(this.address, node);
+    this.#clients.push(client);
+    return client;
+  }
+
+  /** A raw incremental (DeltaAggregatedResources) client; Envoy is the delta client in practice. */
+  deltaClient(node: envoy.config.core.v3.INode | null = envoyNode('delta-client')): RawDeltaClient {
+    const client = new RawDeltaClient(this.address, node);
     this.#clients.push(client);
     return client;
   }
