@@ -1,7 +1,7 @@
 // `kube-xds bootstrap grpc|envoy`: the files that point clients at the control plane.
 import { hostname } from 'node:os';
 import { configError } from '../common/errors.ts';
-import { envoyBootstrapYaml, type EnvoyRole } from '../envoy-config/bootstrap-envoy.ts';
+import { envoyAdsVariants, envoyBootstrapYaml, type EnvoyAds, type EnvoyRole } from '../envoy-config/bootstrap-envoy.ts';
 import { grpcBootstrap } from '../envoy-config/bootstrap-grpc.ts';
 import { bootstrapFlags } from './bootstrap-flags.ts';
 import { parseAddress, parseFlags, single, type FlagValues } from './flags.ts';
@@ -26,6 +26,8 @@ export function bootstrapText(argv: readonly string[]): string {
     const flags = parseFlags(bootstrapFlags.envoy, rest, {});
     const role = required(flags, 'role');
     if (role !== 'gateway' && role !== 'sidecar') throw configError(`--role must be gateway or sidecar, got "${role}"`);
+    const ads = single(flags, 'ads')!;
+    if (!(envoyAdsVariants as readonly string[]).includes(ads)) throw configError(`--ads must be ${envoyAdsVariants.join(' or ')}, got "${ads}"`);
     const { host, port } = parseAddress('xds-address', required(flags, 'xds-address'));
     const address = (name: string) => {
       const text = single(flags, name);
@@ -39,6 +41,7 @@ export function bootstrapText(argv: readonly string[]): string {
       nodeCluster: single(flags, 'node-cluster')!,
       xdsHost: host,
       xdsPort: port,
+      ads: ads as EnvoyAds,
       ...(admin && { adminAddress: admin.host, adminPort: admin.port }),
       ...(ready && { readyAddress: ready.host, readyPort: ready.port }),
     });

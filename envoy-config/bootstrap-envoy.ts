@@ -1,5 +1,7 @@
 // The bootstrap of an Envoy gateway or sidecar: everything comes over ADS from xds_cluster,
 // and node metadata names the role (the control plane classifies Envoy streams by it).
+// ADS is delta (DELTA_GRPC: Envoy is sent only the resources that changed) or state of the
+// world (GRPC: every cluster and the whole route table again on each change).
 //
 // The admin API (which can stop Envoy, change its log levels or dump its config) listens on
 // loopback for both roles. A gateway gets instead a readiness listener for kubelet, as Istio
@@ -9,6 +11,9 @@
 // clusters from kube-xds", as an open gateway port did.
 import { stringify } from 'yaml';
 import { configError } from '../common/errors.ts';
+import { defaultEnvoyAds, envoyAdsVariants, type EnvoyAds } from './envoy-ads.ts';
+
+export { defaultEnvoyAds, envoyAdsVariants, type EnvoyAds } from './envoy-ads.ts';
 
 export type EnvoyRole = 'gateway' | 'sidecar';
 
@@ -22,6 +27,8 @@ export interface EnvoyBootstrapInput {
   /** Host name or IP of the control plane's xDS port. */
   readonly xdsHost: string;
   readonly xdsPort: number;
+  /** The ADS stream Envoy opens. Default defaultEnvoyAds. */
+  readonly ads?: EnvoyAds;
   /** Default 9901. */
   readonly adminPort?: number;
   /** Default 127.0.0.1, for both roles: only the pod may reach the admin API. */
@@ -40,6 +47,8 @@ export const defaultReadyPort = 15021;
 export const readyPath = '/ready';
 
 const xdsClusterName = 'xds_cluster';
+/** ads_config.api_type per variant. Not AGGREGATED_DELTA_GRPC: Envoy refuses it there ("must be of non-aggregated gRPC"). */
+const adsApiType: Readonly<Record<EnvoyAds, string>> = { delta: 'DELTA_GRPC', sotw: 'GRPC' };
 const readyListenerName = 'readiness';
 const adminClusterName = 'envoy_admin';
 
@@ -49,6 +58,8 @@ export function envoyBootstrapYaml(input: EnvoyBootstrapInput): string {
   if (!gateway && (input.readyPort !== undefined || input.readyAddress !== undefined)) {
     throw configError('the readiness listener is part of a gateway bootstrap; a sidecar has none (nothing probes it)');
   }
+  const ads = input.ads ?? defaultEnvoyAds;
+  if (!envoyAdsVariants.includes(ads)) throw configError(`ADS must be ${envoyAdsVariants.join(' or ')}, got "${ads}"`);
   const admin = { address: input.adminAddress ?? defaultAdminAddress, port: input.adminPort ?? defaultAdminPort };
   const ready = { address: input.readyAddress ?? defaultReadyAddress, port: input.readyPort ?? defaultReadyPort };
   if (gateway && admin.port === 0) throw configError("a gateway's admin API needs a fixed port: its readiness listener forwards /ready there");
@@ -60,7 +71,7 @@ export function envoyBootstrapYaml(input: EnvoyBootstrapInput): string {
     node: { id: input.nodeId, cluster: input.nodeCluster, metadata: { [roleMetadataKey]: input.role } },
     dynamic_resources: {
       ads_config: {
-        api_type: 'GRPC',
+        api_type: adsApiType[ads],
         transport_api_version: 'V3',
         grpc_services: [{ envoy_grpc: { cluster_name: xdsClusterName } }],
       },

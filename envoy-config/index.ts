@@ -1,6 +1,6 @@
 // The envoy-config stage: pure builders from the model to Envoy v3 resources for every
 // client class, and the bootstrap files that point clients at the control plane.
-export { envoyBootstrapYaml, roleMetadataKey, type EnvoyBootstrapInput, type EnvoyRole } from './bootstrap-envoy.ts';
+export { defaultEnvoyAds, envoyAdsVariants, envoyBootstrapYaml, roleMetadataKey, type EnvoyAds, type EnvoyBootstrapInput, type EnvoyRole } from './bootstrap-envoy.ts';
 export { grpcBootstrap, type GrpcBootstrap, type GrpcBootstrapInput } from './bootstrap-grpc.ts';
 export { buildResourceSet, serviceResources, sharedRouting } from './build.ts';
 export { serviceLoadAssignments } from './endpoints.ts';

@@ -55,6 +55,14 @@ test('bootstrap envoy prints a valid Bootstrap for each role', async () => {
   const loopbackAdmin = await cli(['bootstrap', 'envoy', '--role', 'gateway', '--xds-address', 'a:1', '--node-id', 'no', '--admin-address', '127.0.0.1:9902']);
   assert.match(loopbackAdmin.stdout, /address: 127\.0\.0\.1\n\s+port_value: 9902/);
   assert.equal(await envoyValidatesBootstrap(loopbackAdmin.stdout), { ok: true, message: '' }, 'a node id YAML 1.1 reads as false is quoted');
+  for (const [ads, apiType] of [['delta', 'DELTA_GRPC'], ['sotw', 'GRPC']]) {
+    const chosen = await cli(['bootstrap', 'envoy', '--role', 'sidecar', '--xds-address', 'a:1', '--node-id', 'envoy-1', '--ads', ads!]);
+    assert.is(chosen.code, 0, chosen.stderr);
+    assert.match(chosen.stdout, new RegExp(`^    api_type: ${apiType}$`, 'm'), `--ads ${ads}`);
+  }
+  const badAds = await cli(['bootstrap', 'envoy', '--role', 'gateway', '--xds-address', 'a:1', '--ads', 'incremental']);
+  assert.is(badAds.code, 2);
+  assert.match(badAds.stderr, 'kube-xds: --ads must be delta or sotw, got "incremental"');
   const badRole = await cli(['bootstrap', 'envoy', '--role', 'ingress', '--xds-address', 'a:1']);
   assert.is(badRole.code, 2);
   assert.match(badRole.stderr, '--role must be gateway or sidecar');

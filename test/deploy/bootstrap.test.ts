@@ -35,6 +35,16 @@ test('the examples hold bootstraps for Envoy and for gRPC clients', () => {
   assert.equal([...kinds].sort(), ['bootstrap envoy', 'bootstrap grpc']);
 });
 
+test('a recorded command may choose the ADS stream with --ads, and the check follows it', () => {
+  const command = 'kube-xds bootstrap envoy --role gateway --xds-address kube-xds.kube-xds.svc.cluster.local:18000 --node-id gateway --ads delta';
+  const metadata = { name: 'envoy-bootstrap', annotations: { [annotation]: command } };
+  const { subcommand, flag, args } = recordedCommand({ apiVersion: 'v1', kind: 'ConfigMap', metadata });
+  assert.is(subcommand, 'bootstrap envoy');
+  assert.is(flag('--ads'), 'delta');
+  assert.is(parse(bootstrapText(args.slice(1))).dynamic_resources.ads_config.api_type, 'DELTA_GRPC');
+  assert.throws(() => bootstrapText([...args.slice(1, -1), 'incremental']), /--ads must be delta or sotw/);
+});
+
 for (const { where, configMap, text } of bootstraps) {
   test(`${where} is the output of its recorded command`, () => {
     const { flag, args } = recordedCommand(configMap);

@@ -113,7 +113,8 @@ for (const dir of exampleDirs) {
       }
 
       const ads = bootstrap.dynamic_resources?.ads_config;
-      assert.is(ads?.api_type, 'GRPC', `${where}: ADS over gRPC`);
+      // State of the world or delta, as the recorded bootstrap command chose (--ads).
+      assert.ok(['GRPC', 'DELTA_GRPC'].includes(ads?.api_type ?? ''), `${where}: ADS over gRPC, state of the world or delta: ${ads?.api_type}`);
       assert.is(ads?.transport_api_version, 'V3');
       assert.is(ads?.grpc_services?.[0]?.envoy_grpc?.cluster_name, 'xds_cluster');
       assert.ok(bootstrap.dynamic_resources?.lds_config?.ads && bootstrap.dynamic_resources.cds_config?.ads, `${where}: LDS and CDS through ADS`);

@@ -6,7 +6,17 @@ import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { EnvoyProcess } from '../../bin/demo/envoy-process.ts';
 import { freePort } from '../../bin/demo/free-port.ts';
-import { defaultEnvoyConfigOptions, envoyBootstrapYaml, envoyConfigOptions, grpcBootstrap, roleMetadataKey, type EnvoyBootstrapInput } from '../../envoy-config/index.ts';
+import {
+  defaultEnvoyAds,
+  defaultEnvoyConfigOptions,
+  envoyAdsVariants,
+  envoyBootstrapYaml,
+  envoyConfigOptions,
+  grpcBootstrap,
+  roleMetadataKey,
+  type EnvoyAds,
+  type EnvoyBootstrapInput,
+} from '../../envoy-config/index.ts';
 import { CliControlPlane } from '../support/cli-control-plane.ts';
 import { envoyValidatesBootstrap } from '../support/envoy-validate.ts';
 import { peers } from '../support/peers.ts';
@@ -32,13 +42,13 @@ test('Envoy bootstrap: the role is node metadata under the key the control plane
   }
 });
 
-test('Envoy bootstrap: LDS and CDS over ADS from a static HTTP/2 xds_cluster; a gateway waits for them without a timeout', () => {
+test('Envoy bootstrap: LDS and CDS over ADS (state of the world: GRPC) from a static HTTP/2 xds_cluster; a gateway waits for them without a timeout', () => {
   const ads = { api_type: 'GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: 'xds_cluster' } }] };
   // Envoy's default (15 s per type) would make a gateway LIVE, and so ready, with no listeners.
   const waiting = { ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3' };
-  assert.equal(bootstrap({ role: 'gateway', ...envoyInput }).dynamic_resources, { ads_config: ads, lds_config: waiting, cds_config: waiting });
+  assert.equal(bootstrap({ role: 'gateway', ...envoyInput, ads: 'sotw' }).dynamic_resources, { ads_config: ads, lds_config: waiting, cds_config: waiting });
   const sidecarSource = { ads: {}, resource_api_version: 'V3' };
-  assert.equal(bootstrap({ role: 'sidecar', ...envoyInput }).dynamic_resources, { ads_config: ads, lds_config: sidecarSource, cds_config: sidecarSource });
+  assert.equal(bootstrap({ role: 'sidecar', ...envoyInput, ads: 'sotw' }).dynamic_resources, { ads_config: ads, lds_config: sidecarSource, cds_config: sidecarSource });
   const [cluster] = bootstrap({ role: 'gateway', ...envoyInput }).static_resources.clusters;
   assert.is(cluster.name, 'xds_cluster');
   assert.is(cluster.type, 'STRICT_DNS');
@@ -48,6 +58,20 @@ test('Envoy bootstrap: LDS and CDS over ADS from a static HTTP/2 xds_cluster; a 
   });
   assert.ok(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config.http2_protocol_options);
   assert.ok(cluster.upstream_connection_options.tcp_keepalive);
+});
+
+test('Envoy bootstrap: delta ADS is api_type DELTA_GRPC on the same xds_cluster, the rest unchanged; the default is defaultEnvoyAds', () => {
+  for (const role of ['gateway', 'sidecar'] as const) {
+    const sotw = bootstrap({ role, ...envoyInput, ads: 'sotw' });
+    const delta = bootstrap({ role, ...envoyInput, ads: 'delta' });
+    // DELTA_GRPC, not AGGREGATED_DELTA_GRPC: ads_config names the ADS server, and Envoy opens DeltaAggregatedResources on it.
+    assert.equal(delta.dynamic_resources.ads_config, { api_type: 'DELTA_GRPC', transport_api_version: 'V3', grpc_services: [{ envoy_grpc: { cluster_name: 'xds_cluster' } }] });
+    delta.dynamic_resources.ads_config.api_type = 'GRPC';
+    assert.equal(delta, sotw, `${role}: only api_type differs`);
+    assert.equal(bootstrap({ role, ...envoyInput }), bootstrap({ role, ...envoyInput, ads: defaultEnvoyAds }), `${role}: no ads is ${defaultEnvoyAds}`);
+  }
+  assert.equal(envoyAdsVariants, ['delta', 'sotw']);
+  assert.throws(() => envoyBootstrapYaml({ role: 'gateway', ...envoyInput, ads: 'incremental' as EnvoyAds }), /ADS must be delta or sotw, got "incremental"/);
 });
 
 test('Envoy bootstrap: admin on 127.0.0.1:9901 for both roles, overridable', () => {
@@ -99,14 +123,18 @@ test('Envoy sidecar bootstrap: no readiness listener, no admin cluster; asking f
   assert.throws(() => envoyBootstrapYaml({ role: 'sidecar', ...envoyInput, readyAddress: '0.0.0.0' }), /part of a gateway bootstrap/);
 });
 
-test("Envoy's validator takes both bootstraps, the gateway's with its readiness listener moved about too", async () => {
+test("Envoy's validator takes both bootstraps on either ADS, the gateway's with its readiness listener moved about too", async () => {
   const inputs: EnvoyBootstrapInput[] = [
     { role: 'gateway', ...envoyInput },
     { role: 'gateway', ...envoyInput, readyAddress: '::', readyPort: 15020, adminAddress: '::1', adminPort: 9902 },
     { role: 'sidecar', ...envoyInput },
+    ...envoyAdsVariants.flatMap((ads) => (['gateway', 'sidecar'] as const).map((role) => ({ role, ...envoyInput, ads }))),
   ];
   const verdicts = await Promise.all(inputs.map((input) => envoyValidatesBootstrap(envoyBootstrapYaml(input))));
   assert.equal(verdicts, inputs.map(() => ({ ok: true, message: '' })));
+  // The other delta value of the enum is not for ads_config.
+  const aggregated = envoyBootstrapYaml({ role: 'gateway', ...envoyInput, ads: 'delta' }).replace('api_type: DELTA_GRPC', 'api_type: AGGREGATED_DELTA_GRPC');
+  assert.match((await envoyValidatesBootstrap(aggregated)).message, 'must be of non-aggregated gRPC');
   assert.equal(bootstrap(inputs[0]!).admin.address, socket('127.0.0.1', 9901), 'the default gateway keeps its admin on loopback');
 });
 

@@ -1,13 +1,15 @@
 // Real Envoy 1.40 as a gateway and as a sidecar, from the CLI's own bootstrap, in front of
 // real Go backends: a plain grpc-js client holds one HTTP/2 connection to Envoy and every
 // request is balanced over the pods. The control plane is the CLI on a fake API server.
+// Each role runs once per ADS stream selected (`--ads sotw|delta`; KUBE_XDS_ENVOY_ADS).
 import { request } from 'node:http';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Cluster, podAddresses, podNames, type Pod, type PodState, type ServicePort } from '../e2e/support.ts';
 import { freePort } from '../../bin/demo/free-port.ts';
+import type { EnvoyAds } from '../../envoy-config/envoy-ads.ts';
 import { CliControlPlane } from '../support/cli-control-plane.ts';
-import { TestEnvoy } from '../support/envoy.ts';
+import { selectedEnvoyAds, TestEnvoy } from '../support/envoy.ts';
 import { PeerBackends, PeerClient } from '../support/peers.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -37,8 +39,8 @@ async function servicePort(role: Role, fixed: number): Promise<number> {
   return role === 'gateway' ? fixed : freePort();
 }
 
-function envoySuite(role: Role) {
-  const test = suite<World>(`Envoy ${role}`, {} as World);
+function envoySuite(role: Role, ads: EnvoyAds) {
+  const test = suite<World>(`Envoy ${role} (${ads} ADS)`, {} as World);
 
   test.before(async (world) => {
     const grpcPort = await freePort(podAddresses[0]);
@@ -61,7 +63,7 @@ function envoySuite(role: Role) {
     world.gatewayPort = await freePort();
     world.listenerPort = (port) => (role === 'gateway' ? world.gatewayPort : port);
     world.controlPlane = await CliControlPlane.start([...world.cluster.serveArgs(), '--gateway-port', String(world.gatewayPort)]);
-    world.envoy = await TestEnvoy.start({ role, xdsAddress: world.controlPlane.xdsAddress });
+    world.envoy = await TestEnvoy.start({ role, xdsAddress: world.controlPlane.xdsAddress, ads });
   });
 
   test.after.each(async ({ clients, envoy, controlPlane, cluster }) => {
@@ -86,6 +88,7 @@ function envoySuite(role: Role) {
     const active = await world.envoy.activeClusters();
     for (const cluster of expectedClusters) assert.ok(active.includes(cluster), `${cluster} is active: ${active.join(', ')}`);
     assert.equal(await world.envoy.rejectedUpdates(), [], 'Envoy rejected no update');
+    assert.is(await world.envoy.adsApiType(), ads === 'delta' ? 'DELTA_GRPC' : 'GRPC', `Envoy ran on ${ads} ADS`);
     assert.is(await world.controlPlane.nacks(), 0, (await world.controlPlane.nackMessages()).join('; '));
   }
 
@@ -193,5 +196,7 @@ function http1Get(port: number, host: string): Promise<{ status: number; body: s
   });
 }
 
-envoySuite('gateway').run();
-envoySuite('sidecar').run();
+for (const ads of selectedEnvoyAds()) {
+  envoySuite('gateway', ads).run();
+  envoySuite('sidecar', ads).run();
+}

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { bootstrapText } from '../../bin/bootstrap-command.ts';
 import { EnvoyProcess } from '../../bin/demo/envoy-process.ts';
 import { freePort } from '../../bin/demo/free-port.ts';
+import { envoyAdsVariants, type EnvoyAds } from '../../envoy-config/envoy-ads.ts';
 import { peers } from './peers.ts';
 import { waitFor } from './wait.ts';
 
@@ -14,6 +15,18 @@ export interface EnvoyHost {
   readonly port: number;
   /** HEALTHY, DRAINING, ... as Envoy took it from EDS. */
   readonly edsHealth: string;
+}
+
+/** The ADS streams the real-Envoy suites run on unless KUBE_XDS_ENVOY_ADS names others. */
+export const testedEnvoyAds: readonly EnvoyAds[] = ['sotw', 'delta'];
+
+/** testedEnvoyAds, or those named in KUBE_XDS_ENVOY_ADS (comma-separated: sotw, delta); sotw first. */
+export function selectedEnvoyAds(): EnvoyAds[] {
+  const wanted = process.env.KUBE_XDS_ENVOY_ADS?.split(',').map((name) => name.trim()).filter(Boolean) ?? [];
+  const unknown = wanted.filter((name) => !(envoyAdsVariants as readonly string[]).includes(name));
+  if (unknown.length) throw new Error(`KUBE_XDS_ENVOY_ADS names unknown ADS streams ${unknown.join(', ')}; known: ${envoyAdsVariants.join(', ')}`);
+  const selected: readonly string[] = wanted.length ? wanted : testedEnvoyAds;
+  return (['sotw', 'delta'] as const).filter((ads) => selected.includes(ads));
 }
 
 /** Envoy from the CLI's bootstrap, with what a test reads from its admin endpoint. */
@@ -26,12 +39,18 @@ export class TestEnvoy {
     this.#dir = dir;
   }
 
-  /** Starts Envoy with the bootstrap the CLI prints for `role`, and waits until it is live. */
-  static async start({ role, xdsAddress, nodeId = `envoy-${role}` }: { role: 'gateway' | 'sidecar'; xdsAddress: string; nodeId?: string }): Promise<TestEnvoy> {
+  /**
+   * Starts Envoy with the bootstrap the CLI prints for `role` (and `--ads`, when given; else
+   * the CLI's default), and waits until it is live.
+   */
+  static async start({ role, xdsAddress, nodeId = `envoy-${role}`, ads }: { role: 'gateway' | 'sidecar'; xdsAddress: string; nodeId?: string; ads?: EnvoyAds }): Promise<TestEnvoy> {
     const adminPort = await freePort('127.0.0.1');
     const dir = mkdtempSync(join(tmpdir(), 'kube-xds-envoy-'));
     const bootstrapFile = join(dir, 'envoy.yaml');
-    writeFileSync(bootstrapFile, bootstrapText(['envoy', '--role', role, '--xds-address', xdsAddress, '--node-id', nodeId, '--admin-address', `127.0.0.1:${adminPort}`, ...(role === 'gateway' ? ['--ready-address', '127.0.0.1:0'] : [])]));
+    const args = ['envoy', '--role', role, '--xds-address', xdsAddress, '--node-id', nodeId, '--admin-address', `127.0.0.1:${adminPort}`];
+    if (role === 'gateway') args.push('--ready-address', '127.0.0.1:0');
+    if (ads) args.push('--ads', ads);
+    writeFileSync(bootstrapFile, bootstrapText(args));
     const envoy = new TestEnvoy(EnvoyProcess.start({ path: peers().envoy.command[0]!, bootstrapFile, adminPort, logLevel: 'warn' }), dir);
     try {
       await waitFor('Envoy to be live', async () => !envoy.#process.running || (await envoy.#process.live()), { timeoutMs: 30_000 });
@@ -70,6 +89,14 @@ export class TestEnvoy {
       ...clusters.map((config) => `cluster ${config.cluster?.name}`),
       ...listeners.filter((listener) => listener.warming_state).map((listener) => `listener ${listener.name}`),
     ];
+  }
+
+  /** The ads_config.api_type of the bootstrap Envoy runs with, per /config_dump: GRPC or DELTA_GRPC. */
+  async adsApiType(): Promise<string | undefined> {
+    type Dump = { '@type'?: string; bootstrap?: { dynamic_resources?: { ads_config?: { api_type?: string } } } };
+    const { configs = [] } = JSON.parse(await this.admin('/config_dump')) as { configs?: Dump[] };
+    const dump = configs.find((config) => config['@type']?.endsWith('.BootstrapConfigDump'));
+    return dump?.bootstrap?.dynamic_resources?.ads_config?.api_type;
   }
 
   /** Names of the clusters that are active. */
