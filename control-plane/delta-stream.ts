@@ -1,13 +1,12 @@
 // The incremental wire format (DeltaAggregatedResources) over the protocol core: requests
 // subscribe and unsubscribe names, responses carry only what changed, each resource with
 // its own version, and removals are said (also of names that do not exist).
-import { badRequest, describeError } from '../common/errors.ts';
 import { envoy } from '../generated/envoy.js';
 import { encodeDeltaDiscoveryResponse } from './response.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Subscription } from './subscription.ts';
 import type { TypeUrl } from './types.ts';
-import { XdsStream, type Candidates, type TypePlan } from './xds-stream.ts';
+import { decodeRequest, XdsStream, type Candidates, type TypePlan } from './xds-stream.ts';
 
 const { DeltaDiscoveryRequest } = envoy.service.discovery.v3;
 
@@ -15,7 +14,7 @@ export class DeltaStream extends XdsStream {
   readonly protocol = 'delta';
 
   handleRequest(bytes: Buffer): void {
-    const request = decode(bytes);
+    const request = decodeRequest(DeltaDiscoveryRequest, 'DeltaDiscoveryRequest', bytes);
     this.identify(request.node);
     const type = request.type_url;
     const first = !!type && !this.subscriptions.has(type as TypeUrl);
@@ -59,13 +58,5 @@ export class DeltaStream extends XdsStream {
     const version = snapshot.version(subscription.type);
     const { controlPlane } = this.context;
     this.send(subscription, version, (nonce) => encodeDeltaDiscoveryResponse({ version, type: subscription.type, nonce, controlPlane, ...content }));
-  }
-}
-
-function decode(bytes: Buffer): envoy.service.discovery.v3.DeltaDiscoveryRequest {
-  try {
-    return DeltaDiscoveryRequest.decode(bytes);
-  } catch (error) {
-    throw badRequest(`malformed DeltaDiscoveryRequest: ${describeError(error)}`);
   }
 }

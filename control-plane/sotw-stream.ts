@@ -1,12 +1,11 @@
 // The state-of-the-world wire format (StreamAggregatedResources) over the protocol core: a
 // request replaces a type's subscription; listeners and clusters are always sent in full.
-import { badRequest, describeError } from '../common/errors.ts';
 import { envoy } from '../generated/envoy.js';
 import type { Resource } from './resource.ts';
 import { encodeDiscoveryResponse } from './response.ts';
 import { versionOf, type Snapshot } from './snapshot.ts';
 import { isFullState } from './types.ts';
-import { XdsStream, type TypePlan } from './xds-stream.ts';
+import { decodeRequest, XdsStream, type TypePlan } from './xds-stream.ts';
 
 const { DiscoveryRequest } = envoy.service.discovery.v3;
 
@@ -14,7 +13,7 @@ export class SotwStream extends XdsStream {
   readonly protocol = 'sotw';
 
   handleRequest(bytes: Buffer): void {
-    const request = decode(bytes);
+    const request = decodeRequest(DiscoveryRequest, 'DiscoveryRequest', bytes);
     this.identify(request.node);
     const subscription = this.subscriptionOf(request.type_url);
     if (!subscription) return;
@@ -62,13 +61,5 @@ export class SotwStream extends XdsStream {
   #send({ subscription }: TypePlan, version: string, resources: readonly Resource[]): void {
     const { controlPlane } = this.context;
     this.send(subscription, version, (nonce) => encodeDiscoveryResponse({ version, type: subscription.type, nonce, resources, controlPlane }));
-  }
-}
-
-function decode(bytes: Buffer): envoy.service.discovery.v3.DiscoveryRequest {
-  try {
-    return DiscoveryRequest.decode(bytes);
-  } catch (error) {
-    throw badRequest(`malformed DiscoveryRequest: ${describeError(error)}`);
   }
 }

@@ -1,7 +1,7 @@
 // The protocol core of one ADS stream, whatever its wire format: who the client is, what it
 // subscribes to and holds, ACK/NACK bookkeeping, holding requests until its snapshot exists,
 // and the push plan. SotwStream and DeltaStream only read requests and write responses.
-import { badRequest } from '../common/errors.ts';
+import { badRequest, describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import type { envoy } from '../generated/envoy.js';
 import type { ClientProfile, NodeClassifier } from './client-profile.ts';
@@ -250,6 +250,15 @@ export abstract class XdsStream {
   protected logFields(extra: Record<string, unknown>): Record<string, unknown> {
     const { id, peer } = this.context;
     return { stream: id, peer, node: this.#node?.id, class: this.#profile?.snapshot, userAgent: userAgentOf(this.#node), ...extra };
+  }
+}
+
+/** Decodes a request; bytes that are not one end the stream with a clear error. */
+export function decodeRequest<T>(type: { decode(bytes: Uint8Array): T }, name: string, bytes: Buffer): T {
+  try {
+    return type.decode(bytes);
+  } catch (error) {
+    throw badRequest(`malformed ${name}: ${describeError(error)}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // test writes and hands back every DiscoveryResponse in arrival order.
 import * as grpc from '@grpc/grpc-js';
 import { envoy, google } from '../../generated/envoy.js';
+import { ResponseQueue } from './response-queue.ts';
 import { TypeUrl } from '../../control-plane/types.ts';
 
 const discovery = envoy.service.discovery.v3;
@@ -42,12 +43,10 @@ export const envoyNode = (id: string, role?: string): envoy.config.core.v3.INode
 export class RawAdsClient {
   readonly #client: grpc.Client;
   readonly #call: grpc.ClientDuplexStream<Buffer, Buffer>;
-  readonly #queue: Response[] = [];
-  readonly #waiters: Array<() => void> = [];
+  readonly #queue = new ResponseQueue<Response>('DiscoveryResponse');
   readonly #lastNonce = new Map<string, string>();
   readonly #lastVersion = new Map<string, string>();
   #node?: envoy.config.core.v3.INode | null;
-  #closed = false;
   readonly ended: Promise<grpc.StatusObject>;
 
   constructor(address: string, node: envoy.config.core.v3.INode | null = grpcNode()) {
@@ -69,7 +68,6 @@ export class RawAdsClient {
       this.#lastNonce.set(response.type, response.nonce);
       this.#lastVersion.set(response.type, response.version);
       this.#queue.push(response);
-      this.#waiters.splice(0).forEach((wake) => wake());
     });
     this.ended = new Promise((resolve) => this.#call.on('status', resolve));
     this.#call.on('error', () => {});
@@ -100,21 +98,8 @@ export class RawAdsClient {
   }
 
   /** The next response in arrival order. */
-  async next(timeoutMs = 10_000): Promise<Response> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.#queue.length === 0) {
-      if (this.#closed) throw new Error('the client is closed');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('timed out waiting for a DiscoveryResponse');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return this.#queue.shift()!;
+  next(timeoutMs = 10_000): Promise<Response> {
+    return this.#queue.next(timeoutMs);
   }
 
   /** The next response, which must be of `type`. */
@@ -148,12 +133,11 @@ export class RawAdsClient {
   }
 
   pending(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
   close(): void {
-    this.#closed = true;
-    this.#waiters.splice(0).forEach((wake) => wake());
+    this.#queue.end('the client is closed');
     this.#call.cancel();
     this.#client.close();
   }

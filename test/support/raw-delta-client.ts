@@ -6,6 +6,7 @@ import protobuf from 'protobufjs/minimal.js';
 import { envoy, google } from '../../generated/envoy.js';
 import { TypeUrl } from '../../control-plane/types.ts';
 import { envoyNode } from './raw-ads-client.ts';
+import { ResponseQueue } from './response-queue.ts';
 
 const discovery = envoy.service.discovery.v3;
 const deltaPath = '/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources';
@@ -54,12 +55,9 @@ export interface DeltaRequestOptions {
 export class RawDeltaClient {
   readonly #client: grpc.Client;
   readonly #call: grpc.ClientDuplexStream<Buffer, Buffer>;
-  readonly #queue: DeltaResponse[] = [];
-  readonly #waiters: Array<() => void> = [];
+  readonly #queue = new ResponseQueue<DeltaResponse>('DeltaDiscoveryResponse');
   readonly #held = new Map<string, Map<string, string>>();
   #node?: envoy.config.core.v3.INode | null;
-  #closed = false;
-  #status?: grpc.StatusObject;
   /** The stream's final status (the server's, or CANCELLED after close()). */
   readonly ended: Promise<grpc.StatusObject>;
 
@@ -75,12 +73,10 @@ export class RawDeltaClient {
       for (const resource of response.resources) held.set(resource.name, resource.version);
       for (const name of response.removed) held.delete(name);
       this.#queue.push(response);
-      this.#wake();
     });
     this.ended = new Promise((resolve) =>
       this.#call.on('status', (status: grpc.StatusObject) => {
-        this.#status = status;
-        this.#wake();
+        this.#queue.end(`the DeltaAggregatedResources stream ended: ${describeStatus(status)}`);
         resolve(status);
       }),
     );
@@ -126,22 +122,8 @@ export class RawDeltaClient {
   }
 
   /** The next response in arrival order; fails at once when the stream has ended. */
-  async next(timeoutMs = 10_000): Promise<DeltaResponse> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.#queue.length === 0) {
-      if (this.#closed) throw new Error('the client is closed');
-      if (this.#status) throw new Error(`the DeltaAggregatedResources stream ended: ${describeStatus(this.#status)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('timed out waiting for a DeltaDiscoveryResponse');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return this.#queue.shift()!;
+  next(timeoutMs = 10_000): Promise<DeltaResponse> {
+    return this.#queue.next(timeoutMs);
   }
 
   /** The next response, which must be of `type`. */
@@ -189,7 +171,7 @@ export class RawDeltaClient {
 
   /** Responses received and not yet taken. */
   pending(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
   /** Runs `work`, failing as soon as the stream ends (e.g. while polling server state). */
@@ -201,14 +183,9 @@ export class RawDeltaClient {
   }
 
   close(): void {
-    this.#closed = true;
-    this.#wake();
+    this.#queue.end('the client is closed');
     this.#call.cancel();
     this.#client.close();
-  }
-
-  #wake(): void {
-    this.#waiters.splice(0).forEach((wake) => wake());
   }
 }
 
