@@ -63,7 +63,8 @@ export class RawDeltaClient {
 
   constructor(address: string, node: envoy.config.core.v3.INode | null = envoyNode('delta-client')) {
     this.#node = node;
-    this.#client = new grpc.Client(address, grpc.credentials.createInsecure());
+    // Envoy takes responses of any size; a large snapshot's full CDS passes grpc-js's default 4 MiB.
+    this.#client = new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
     const identity = (value: Buffer) => value;
     this.#call = this.#client.makeBidiStreamRequest(deltaPath, identity, identity);
     this.#call.on('data', (bytes: Buffer) => {
