@@ -2,7 +2,7 @@
 // subscribe and unsubscribe names, responses carry only what changed, each resource with
 // its own version, and removals are said (also of names that do not exist).
 import { envoy } from '../generated/envoy.js';
-import { encodeDeltaDiscoveryResponse } from './response.ts';
+import { encodeDeltaDiscoveryResponse, type DeltaResponseFields } from './response.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Subscription } from './subscription.ts';
 import type { TypeUrl } from './types.ts';
@@ -54,7 +54,7 @@ export class DeltaStream extends XdsStream {
     }
   }
 
-  #send(subscription: Subscription, snapshot: Snapshot, content: Pick<Parameters<typeof encodeDeltaDiscoveryResponse>[0], 'resources' | 'removed'>): void {
+  #send(subscription: Subscription, snapshot: Snapshot, content: Pick<DeltaResponseFields, 'resources' | 'removed'>): void {
     const version = snapshot.version(subscription.type);
     const { controlPlane } = this.context;
     this.send(subscription, version, (nonce) => encodeDeltaDiscoveryResponse({ version, type: subscription.type, nonce, controlPlane, ...content }));

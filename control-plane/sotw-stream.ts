@@ -23,9 +23,13 @@ export class SotwStream extends XdsStream {
       return;
     }
     this.recordAnswer(subscription, nonce, request.error_detail);
-    subscription.replace(request.resource_names ?? []);
+    const changed = subscription.replace(request.resource_names ?? []);
     const snapshot = this.currentSnapshot();
-    if (snapshot) this.respond(snapshot, new Map([[subscription.type, subscription.candidates(snapshot.resources(subscription.type))]]));
+    if (!snapshot) return; // held until the class is ready; answered from onSnapshot
+    // An ACK of what the client was sent leaves only what it is owed to look at: the pushes
+    // already delivered every change, and a wildcard over 10,000 clusters is not scanned again.
+    const names = changed || !subscription.responded ? subscription.candidates(snapshot.resources(subscription.type)) : new Set<string>();
+    this.respond(snapshot, new Map([[subscription.type, names]]));
   }
 
   /**

@@ -34,15 +34,21 @@ export class Subscription {
     this.#legacyWildcard = legacyWildcard && isFullState(type);
   }
 
-  /** State of the world: the request's resource_names replace the subscription. */
-  replace(requested: readonly string[]): void {
+  /**
+   * State of the world: the request's resource_names replace the subscription. Returns
+   * whether it changed (an ACK names the same resources again).
+   */
+  replace(requested: readonly string[]): boolean {
     const legacyWildcard = requested.length === 0 && !this.#everNamed && this.#legacyWildcard;
     if (requested.length > 0) this.#everNamed = true;
-    this.wildcard = legacyWildcard || requested.includes('*');
+    const wildcard = legacyWildcard || requested.includes('*');
     const next = new Set(requested.filter((name) => name !== '*'));
+    const changed = wildcard !== this.wildcard || next.size !== this.names.size || [...next].some((name) => !this.names.has(name));
+    this.wildcard = wildcard;
     for (const name of this.names) if (!next.has(name)) this.#forget(name);
     for (const name of next) this.names.add(name);
     this.#forgetUnwanted();
+    return changed;
   }
 
   /**

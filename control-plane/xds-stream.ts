@@ -125,9 +125,8 @@ export abstract class XdsStream {
     }
   }
 
-  /** Answers what changed among `candidates`, unless the class is not ready (held until it is). */
-  protected respond(snapshot: Snapshot | undefined, candidates: Candidates): void {
-    if (!snapshot) return;
+  /** Answers what changed among `candidates`. */
+  protected respond(snapshot: Snapshot, candidates: Candidates): void {
     const plans = this.#plan(snapshot, candidates);
     if (plans.some((plan) => plan.upserts.size > 0 || plan.removals.size > 0 || plan.firstAnswer)) this.writePlan(snapshot, plans);
   }
