@@ -1,7 +1,7 @@
 // `kube-xds serve`'s flags and their validation into the one frozen ServeConfig. Light on
 // purpose: the CLI validates flags before it loads the control plane's modules.
 import { configError } from '../common/errors.ts';
-import type { LogLevel } from '../common/log.ts';
+import { logFormats, logLevels, type LogFormat, type LogLevel } from '../common/log-options.ts';
 import type { AdsServerOptions } from '../control-plane/ads-server.ts';
 import { envoyConfigOptions, type EnvoyConfigOptions } from '../envoy-config/options.ts';
 import { parseSelector, type LabelSelector } from '../k8s/selector.ts';
@@ -21,6 +21,7 @@ export const serveFlags: readonly FlagSpec[] = [
   { name: 'max-connection-age', value: 'DURATION', default: '30m', help: 'close client connections this old, so clients rebalance across replicas' },
   { name: 'max-connection-age-grace', value: 'DURATION', default: '1m', help: 'time an aged connection gets to finish' },
   { name: 'log-level', value: 'LEVEL', default: 'info', help: 'debug, info, warn, error or silent' },
+  { name: 'log-format', value: 'FORMAT', default: 'auto', help: 'json, pretty, or auto (pretty on a terminal, else json)' },
 ];
 
 export interface ServeConfig {
@@ -34,9 +35,9 @@ export interface ServeConfig {
   readonly coalesceMaxDelayMs: number;
   readonly ads: Partial<AdsServerOptions>;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
 }
 
-const logLevels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 const dns1123Label = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export function serveConfig(flags: FlagValues): ServeConfig {
@@ -53,6 +54,8 @@ export function serveConfig(flags: FlagValues): ServeConfig {
   const selectorText = single(flags, 'selector');
   const logLevel = single(flags, 'log-level') as LogLevel;
   if (!logLevels.includes(logLevel)) throw configError(`--log-level must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
+  const logFormat = single(flags, 'log-format') as LogFormat;
+  if (!logFormats.includes(logFormat)) throw configError(`--log-format must be one of ${logFormats.join(', ')}, got "${logFormat}"`);
   const coalesceWindowMs = parseDurationMs('coalesce-window', single(flags, 'coalesce-window')!);
   const coalesceMaxDelayMs = parseDurationMs('coalesce-max-delay', single(flags, 'coalesce-max-delay')!);
   if (coalesceMaxDelayMs < coalesceWindowMs) throw configError('--coalesce-max-delay must not be shorter than --coalesce-window');
@@ -74,6 +77,7 @@ export function serveConfig(flags: FlagValues): ServeConfig {
       maxConnectionAgeGraceMs: parseDurationMs('max-connection-age-grace', single(flags, 'max-connection-age-grace')!),
     },
     logLevel,
+    logFormat,
   });
 }
 

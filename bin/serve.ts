@@ -3,7 +3,7 @@
 import { getSystemErrorMap } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { describeError } from '../common/errors.ts';
-import { log, setLogLevel } from '../common/log.ts';
+import { configureLog, log } from '../common/log.ts';
 import { classifyNode } from '../envoy-config/client-class.ts';
 import { AdsServer, defaultAdsServerOptions } from '../control-plane/ads-server.ts';
 import { SnapshotCache } from '../control-plane/snapshot-cache.ts';
@@ -61,11 +61,11 @@ export class ControlPlane {
       await this.ads.stop();
       throw error;
     }
-    log.info('listening', { xds: joinHostPort(this.#config.xds.host, xds), admin: joinHostPort(this.#config.admin.host, admin) });
+    log.info({ xds: joinHostPort(this.#config.xds.host, xds), admin: joinHostPort(this.#config.admin.host, admin) }, 'listening');
     const synced = this.#source.start().then(() => {
       if (this.#stopping) return;
       this.pipeline.start();
-      log.info('initial sync done; serving', { services: this.#source.services().size, ready: this.ready() });
+      log.info({ services: this.#source.services().size, ready: this.ready() }, 'initial sync done; serving');
     });
     return { ports: { xds, admin }, synced };
   }
@@ -108,7 +108,7 @@ function systemErrorText(error: unknown): string | undefined {
 
 /** `kube-xds serve`: runs until SIGTERM or SIGINT (0), or until the source gives up (1). */
 export async function runServe(config: ServeConfig): Promise<number> {
-  setLogLevel(config.logLevel);
+  await configureLog(config.logLevel, config.logFormat);
   // grpc-js prints its own "E ..." lines beside the JSON log. At debug level, because its one
   // server-side error, a failed bind, also fails ControlPlane.start, which names the flag.
   grpc.setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
@@ -118,11 +118,11 @@ export async function runServe(config: ServeConfig): Promise<number> {
   // that does not exist) is fatal rather than a control plane that is never ready.
   const exitCode = await new Promise<number>((resolve) => {
     synced.catch((error) => {
-      log.error('initial sync failed; stopping', { error: describeError(error) });
+      log.error({ error: describeError(error) }, 'initial sync failed; stopping');
       resolve(1);
     });
     const stop = (signal: string) => {
-      log.info('stopping', { signal });
+      log.info({ signal }, 'stopping');
       resolve(0);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -133,5 +133,5 @@ export async function runServe(config: ServeConfig): Promise<number> {
 }
 
 function grpcLog(...parts: unknown[]): void {
-  log.debug('grpc-js', { message: parts.map(String).join(' ') });
+  log.debug({ message: parts.map(String).join(' ') }, 'grpc-js');
 }

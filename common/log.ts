@@ -1,46 +1,48 @@
-// Structured logging: one JSON object per line on stderr. The entry point sets the level
-// once; library code only calls the functions.
+// Structured logging with pino: one JSON object per line on stderr, or readable lines
+// (pino-pretty) when asked. The entry point configures it once; library code only logs.
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LogFormat, LogLevel } from './log-options.ts';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+export type { LogFormat, LogLevel } from './log-options.ts';
 
-let level: LogLevel = 'info';
-let sink: (line: string) => void = (line) => process.stderr.write(line + '\n');
+function create(level: string, destination: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
 
-export function setLogLevel(next: LogLevel): void {
-  level = next;
+let destination: DestinationStream = pino.destination({ dest: 2, sync: true });
+/** Reassigned by configuration; ES module importers see the current logger. */
+export let log: Logger = create('info', destination);
+
+export function setLogLevel(level: LogLevel): void {
+  log.level = level;
 }
 
 export function logLevel(): LogLevel {
-  return level;
+  return log.level as LogLevel;
 }
 
-/** Redirects log lines (tests capture them; the demo keeps its own output clean). */
-export function setLogSink(write: (line: string) => void): void {
-  sink = write;
+/** Sends log lines elsewhere (tests capture them); returns the previous destination. */
+export function setLogDestination(next: DestinationStream): DestinationStream {
+  const previous = destination;
+  destination = next;
+  log = create(log.level, next);
+  return previous;
 }
 
-/** The current sink, so a temporary redirect can put it back. */
-export function logSink(): (line: string) => void {
-  return sink;
+/** The entry point's choice of level and format. */
+export async function configureLog(level: LogLevel, format: LogFormat): Promise<void> {
+  const pretty = format === 'pretty' || (format === 'auto' && process.stderr.isTTY);
+  if (pretty) {
+    const { default: prettyStream } = await import('pino-pretty');
+    setLogDestination(prettyStream({ destination: 2, sync: true, colorize: process.stderr.isTTY, translateTime: 'SYS:HH:MM:ss.l' }));
+  }
+  setLogLevel(level);
 }
-
-type Severity = Exclude<LogLevel, 'silent'>;
-
-function enabled(severity: Severity): boolean {
-  return rank[severity] >= rank[level];
-}
-
-function emit(severity: Severity, msg: string, fields?: Record<string, unknown>): void {
-  if (!enabled(severity)) return;
-  sink(JSON.stringify({ time: new Date().toISOString(), level: severity, msg, ...fields }));
-}
-
-export const log = {
-  debug: (msg: string, fields?: Record<string, unknown>) => emit('debug', msg, fields),
-  info: (msg: string, fields?: Record<string, unknown>) => emit('info', msg, fields),
-  warn: (msg: string, fields?: Record<string, unknown>) => emit('warn', msg, fields),
-  error: (msg: string, fields?: Record<string, unknown>) => emit('error', msg, fields),
-  /** Whether a line of this severity is written: check it before building costly fields. */
-  enabled,
-};

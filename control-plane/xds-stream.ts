@@ -92,7 +92,7 @@ export abstract class XdsStream {
     if (!node) throw badRequest('the first request on a stream must carry node');
     this.#profile = this.context.classify(node);
     this.#node = node;
-    log.info('client connected', this.logFields({ protocol: this.protocol }));
+    log.info(this.logFields({ protocol: this.protocol }), 'client connected');
   }
 
   /** The subscription of a request's type, or undefined (and a warning once) for a type not served. */
@@ -101,7 +101,7 @@ export abstract class XdsStream {
     if (!isTypeUrl(typeUrl)) {
       if (!this.#unknownTypes.has(typeUrl)) {
         this.#unknownTypes.add(typeUrl);
-        log.warn('ignoring requests for a resource type this server does not serve', this.logFields({ typeUrl }));
+        log.warn(this.logFields({ typeUrl }), 'ignoring requests for a resource type this server does not serve');
       }
       return undefined;
     }
@@ -119,7 +119,7 @@ export abstract class XdsStream {
       subscription.nacks++;
       this.context.onNack(subscription.type);
       subscription.lastNack = { version: subscription.lastVersionSent ?? '', nonce, code: error.code ?? 0, message: error.message ?? '', at: new Date() };
-      log.warn('client rejected a response (NACK)', this.logFields({ type: typeShortName[subscription.type], version: subscription.lastVersionSent, error: subscription.lastNack.message }));
+      log.warn(this.logFields({ type: typeShortName[subscription.type], version: subscription.lastVersionSent, error: subscription.lastNack.message }), 'client rejected a response (NACK)');
     } else if (nonce !== '' && nonce === subscription.lastNonce) {
       subscription.ackedVersion = subscription.lastVersionSent;
     }
@@ -226,7 +226,7 @@ export abstract class XdsStream {
 
   /** The one line logged when the stream ends, whoever ended it; `reason` says how. */
   logEnd(reason: string, level: 'info' | 'warn' | 'error', details?: string): void {
-    log[level]('client disconnected', this.logFields({ reason, details, durationMs: Date.now() - this.#connectedAt.getTime() }));
+    log[level](this.logFields({ reason, details, durationMs: Date.now() - this.#connectedAt.getTime() }), 'client disconnected');
   }
 
   status(): StreamStatus {

@@ -42,7 +42,7 @@ export class ChangeFeed {
       try {
         listener(batch);
       } catch (error) {
-        log.error('a model change listener failed', { error: describeError(error) });
+        log.error({ error: describeError(error) }, 'a model change listener failed');
       }
     }
   }

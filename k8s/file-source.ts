@@ -77,13 +77,13 @@ export class FileSource extends StoreSource {
     if (this.#resyncMs > 0) this.#resync = setInterval(() => this.#schedule(), this.#resyncMs);
     this.#synced = true;
     this.feed.open();
-    log.info('file source loaded', {
+    log.info({
       dir: this.#dir,
       files: this.#files.size,
       services: this.store.services().size,
       rejected: this.#rejectedNow(),
       duplicates: this.#notices.duplicates,
-    });
+    }, 'file source loaded');
   }
 
   override async stop(): Promise<void> {
@@ -119,7 +119,7 @@ export class FileSource extends StoreSource {
     try {
       const watcher = watch(this.#dir, () => this.#schedule());
       watcher.on('error', (error) => {
-        log.warn('lost the watch on the manifest folder', { dir: this.#dir, error: describeError(error) });
+        log.warn({ dir: this.#dir, error: describeError(error) }, 'lost the watch on the manifest folder');
         this.#unwatch();
         this.#schedule();
       });
@@ -139,7 +139,7 @@ export class FileSource extends StoreSource {
     if (this.#stopping) return;
     clearTimeout(this.#debounce);
     this.#debounce = setTimeout(() => {
-      this.#rescan().catch((error: unknown) => log.error('rescanning the manifest folder failed', { dir: this.#dir, error: describeError(error) }));
+      this.#rescan().catch((error: unknown) => log.error({ dir: this.#dir, error: describeError(error) }, 'rescanning the manifest folder failed'));
     }, this.#debounceMs);
   }
 
@@ -170,7 +170,7 @@ export class FileSource extends StoreSource {
       this.#folderUnreadable(error);
       return;
     }
-    if (!this.#readable && this.#synced) log.info('the manifest folder is readable again', { dir: this.#dir });
+    if (!this.#readable && this.#synced) log.info({ dir: this.#dir }, 'the manifest folder is readable again');
     this.#readable = true;
     if (this.#watcher === undefined && !this.#stopping) {
       this.#watch();
@@ -205,7 +205,7 @@ export class FileSource extends StoreSource {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EISDIR') return undefined;
       this.lastError = describeError(error);
-      log.warn('cannot read a manifest file; keeping its last contents', { file: join(this.#dir, name), error: this.lastError });
+      log.warn({ file: join(this.#dir, name), error: this.lastError }, 'cannot read a manifest file; keeping its last contents');
       return this.#files.get(name)?.text;
     }
   }
@@ -221,19 +221,19 @@ export class FileSource extends StoreSource {
       else this.#reject(error, 'a manifest file does not parse; keeping its last good contents', { kept: kept.objects.length });
       return { text, parsed: kept, broken: true };
     }
-    if (previous?.broken) log.info('a manifest file parses again', { file, objects: parsed.objects.length });
+    if (previous?.broken) log.info({ file, objects: parsed.objects.length }, 'a manifest file parses again');
     for (const { error, key } of parsed.rejected) {
       if (key !== undefined && this.#applied.has(key)) this.#reject(error, 'skipping a malformed object in a manifest file; its last good version stays');
       else this.#reject(error, 'skipping a malformed object in a manifest file');
     }
-    if (parsed.otherKinds.length > 0) log.debug('a manifest file holds other kinds; they are ignored', { file, kinds: parsed.otherKinds });
+    if (parsed.otherKinds.length > 0) log.debug({ file, kinds: parsed.otherKinds }, 'a manifest file holds other kinds; they are ignored');
     return { text, parsed, broken: false };
   }
 
   #reject(error: KubeXdsError, message: string, extra: Record<string, unknown> = {}): void {
     this.#rejectedTotal++;
     this.lastError = error.message;
-    log.warn(message, { code: error.code, error: error.message, ...error.context, ...extra });
+    log.warn({ code: error.code, error: error.message, ...error.context, ...extra }, message);
   }
 
   /** Brings the store in line with the objects of every file. */
@@ -263,7 +263,7 @@ export class FileSource extends StoreSource {
   #folderUnreadable(error: unknown): void {
     const message = describeError(error);
     if (this.#readable || this.lastError !== message) {
-      log.warn('cannot read the manifest folder; serving the last state', { dir: this.#dir, error: message });
+      log.warn({ dir: this.#dir, error: message }, 'cannot read the manifest folder; serving the last state');
     }
     this.#readable = false;
     this.lastError = message;

@@ -32,7 +32,7 @@ export class FolderNotices {
     this.#reportDuplicates(definitions.duplicates);
     this.#reportUnowned(definitions.chosen);
     if (servicesBefore > 0 && servicesNow === 0) {
-      log.warn('the manifest folder defines no Service any more: every Service is gone (usually a mistake)', { dir: this.#dir, removed: servicesBefore });
+      log.warn({ dir: this.#dir, removed: servicesBefore }, 'the manifest folder defines no Service any more: every Service is gone (usually a mistake)');
     }
   }
 
@@ -40,7 +40,7 @@ export class FolderNotices {
     for (const [key, { kind, object }] of this.#duplicates) {
       if (duplicates.has(key)) continue;
       this.#duplicates.delete(key);
-      log.info('an object is no longer defined more than once', { kind, object });
+      log.info({ kind, object }, 'an object is no longer defined more than once');
     }
     for (const [key, definitions] of duplicates) {
       // Edits that only move a definition within its file are not a new conflict.
@@ -48,12 +48,12 @@ export class FolderNotices {
       if (this.#duplicates.get(key)?.files === files) continue;
       const used = definitions.at(-1)!;
       this.#duplicates.set(key, { kind: used.kind, object: used.ref, files });
-      log.warn('an object is defined more than once; the definition in the file that sorts last is used', {
+      log.warn({
         kind: used.kind,
         object: used.ref,
         used: describePlace(used.place),
         ignored: definitions.slice(0, -1).map((definition) => describePlace(definition.place)),
-      });
+      }, 'an object is defined more than once; the definition in the file that sorts last is used');
     }
   }
 
@@ -63,11 +63,11 @@ export class FolderNotices {
     for (const [key, manifest] of used) {
       if (!manifest.unowned || this.#unowned.has(key)) continue;
       this.#unowned.add(key);
-      log.warn(`an EndpointSlice without the ${SERVICE_NAME_LABEL} label belongs to no Service; it is ignored`, {
+      log.warn({
         ...manifest.place,
         kind: manifest.kind,
         object: manifest.ref,
-      });
+      }, `an EndpointSlice without the ${SERVICE_NAME_LABEL} label belongs to no Service; it is ignored`);
     }
   }
 }

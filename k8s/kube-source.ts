@@ -76,7 +76,7 @@ export class KubeSource extends StoreSource {
   override async start(): Promise<void> {
     await Promise.all(this.#informers.map((informer) => informer.start()));
     this.feed.open();
-    log.info('kubernetes source synced', { services: this.store.services().size, watches: this.#informers.map((i) => i.path) });
+    log.info({ services: this.store.services().size, watches: this.#informers.map((i) => i.path) }, 'kubernetes source synced');
   }
 
   override async stop(): Promise<void> {

@@ -152,7 +152,7 @@ export class ResilientInformer {
   #opened(): void {
     if (this.#stopping || this.#connected) return;
     this.#connected = true;
-    if (this.#restarts > 0) log.info('kubernetes watch is back', { resource: this.#path, restarts: this.#restarts });
+    if (this.#restarts > 0) log.info({ resource: this.#path, restarts: this.#restarts }, 'kubernetes watch is back');
   }
 
   #failed(error: unknown): void {
@@ -163,7 +163,7 @@ export class ResilientInformer {
     this.#events.failed(message);
     if (this.#retry !== undefined) return;
     const delayMs = this.#backoff.next();
-    log.warn('kubernetes list/watch failed; restarting it', { resource: this.#path, error: message, retryInMs: delayMs });
+    log.warn({ resource: this.#path, error: message, retryInMs: delayMs }, 'kubernetes list/watch failed; restarting it');
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
       this.#restarts++;
@@ -176,7 +176,7 @@ export class ResilientInformer {
     try {
       handle(object);
     } catch (error) {
-      log.error('handling a watch event failed', { resource: this.#path, error: describeError(error) });
+      log.error({ resource: this.#path, error: describeError(error) }, 'handling a watch event failed');
     }
   }
 }

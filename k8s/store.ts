@@ -171,7 +171,7 @@ export class ModelStore {
       this.#badObjects++;
       // Only an apply can fail once the object is identified; a deletion needs nothing more.
       if (key !== undefined) this.#rejected.add(key);
-      log.warn('skipping a malformed Kubernetes object', { code: error.code, error: error.message, ...error.context });
+      log.warn({ code: error.code, error: error.message, ...error.context }, 'skipping a malformed Kubernetes object');
       this.#onBadObject?.(error);
       return nothing;
     }

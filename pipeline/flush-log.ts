@@ -18,7 +18,7 @@ export function logFlush(keys: readonly string[], endpointsOnly: boolean, outcom
     addCounts(changed, clientClass, outcome.changes, 'changed');
     addCounts(removed, clientClass, outcome.changes, 'removed');
   }
-  log.debug('changes applied and pushed', {
+  log.debug({
     services: keys.length,
     ...(keys.length <= servicesNamedInLog ? { serviceKeys: keys } : {}),
     endpointsOnly,
@@ -26,7 +26,7 @@ export function logFlush(keys: readonly string[], endpointsOnly: boolean, outcom
     removed,
     streamsReached,
     durationMs: Math.round(durationMs * 100) / 100,
-  });
+  }, 'changes applied and pushed');
 }
 
 /** Counts per type short name (e.g. `{ EDS: 2 }`), under the class when any. */

@@ -51,7 +51,7 @@ export class SnapshotPublisher {
       if (this.#cache.get(clientClass)) {
         outcomes.set(clientClass, this.#cache.patch(clientClass, this.#patches(clientClass, changes)));
       } else {
-        if (this.#publishFull(clientClass)) log.info('a client class is ready after an earlier failure', { class: clientClass });
+        if (this.#publishFull(clientClass)) log.info({ class: clientClass }, 'a client class is ready after an earlier failure');
         outcomes.set(clientClass, undefined);
       }
     }
@@ -70,7 +70,7 @@ export class SnapshotPublisher {
       for (const [type, list] of routing) byType.get(type)!.push(...list);
       snapshot = Snapshot.fromResources(byType);
     } catch (error) {
-      log.error('cannot publish a snapshot; the next change tries again', { class: clientClass, error: describeError(error) });
+      log.error({ class: clientClass, error: describeError(error) }, 'cannot publish a snapshot; the next change tries again');
       return false;
     }
     this.#cache.set(clientClass, snapshot);
@@ -108,7 +108,7 @@ export class SnapshotPublisher {
       this.#staleRouting.delete(clientClass);
     } catch (error) {
       this.#staleRouting.add(clientClass);
-      log.error('cannot build Envoy routing; clients keep the previous one until the next change', { class: clientClass, error: describeError(error) });
+      log.error({ class: clientClass, error: describeError(error) }, 'cannot build Envoy routing; clients keep the previous one until the next change');
     }
   }
 }

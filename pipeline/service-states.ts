@@ -88,14 +88,14 @@ export class ServiceStates {
       const build = buildServiceState(service, this.#options, this.#builders);
       if ('clash' in build) {
         this.#conflicting.add(key);
-        log.error('refusing a Service whose resource names clash; it keeps its previous resources', { service: key, class: build.clash.clientClass, clash: build.clash.name });
+        log.error({ service: key, class: build.clash.clientClass, clash: build.clash.name }, 'refusing a Service whose resource names clash; it keeps its previous resources');
         return;
       }
       this.#conflicting.delete(key);
       this.#states.set(key, build.state);
     } catch (error) {
       this.#failedBuilds++;
-      log.error('cannot build resources for a Service; keeping its previous ones', { service: key, error: describeError(error) });
+      log.error({ service: key, error: describeError(error) }, 'cannot build resources for a Service; keeping its previous ones');
     }
   }
 
@@ -104,7 +104,7 @@ export class ServiceStates {
       return this.#builders.serviceLoadAssignments(service, this.#options).map((cla) => encodeResource(TypeUrl.Endpoint, cla));
     } catch (error) {
       this.#failedBuilds++;
-      log.error('cannot build endpoints for a Service; keeping its previous ones', { service: key, error: describeError(error) });
+      log.error({ service: key, error: describeError(error) }, 'cannot build endpoints for a Service; keeping its previous ones');
       return undefined;
     }
   }

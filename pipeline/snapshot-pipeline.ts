@@ -60,7 +60,7 @@ export class SnapshotPipeline {
   }
 
   #flush(keys: string[]): void {
-    const startedAt = log.enabled('debug') ? performance.now() : undefined;
+    const startedAt = log.isLevelEnabled('debug') ? performance.now() : undefined;
     this.#stats.flushes++;
     const changes = this.#states.apply(keys, this.#source.services());
     const endpointsOnly = changes.rebuilt.size === 0;

@@ -1,12 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { log, logLevel, logSink, setLogLevel, setLogSink } from '../../common/log.ts';
+import { log, logLevel, setLogDestination, setLogLevel } from '../../common/log.ts';
 import { captureLog } from './capture-log.ts';
 
-test('restore() puts back the sink and level in force before, also when nested', () => {
-  const original = { sink: logSink(), level: logLevel() };
+test('restore() puts back the destination and level in force before, also when nested', () => {
+  const originalLevel = logLevel();
   const outer: string[] = [];
-  setLogSink((line) => outer.push(line));
+  const original = setLogDestination({ write: (line: string) => void outer.push(line) });
   setLogLevel('warn');
   try {
     const first = captureLog();
@@ -20,11 +20,13 @@ test('restore() puts back the sink and level in force before, also when nested',
     assert.equal(second.lines.map((line) => line.msg), ['to the second capture']);
     assert.is(logLevel(), 'warn');
     log.info('below the restored level');
-    log.warn('after both');
-    assert.equal(outer.map((line) => (JSON.parse(line) as { msg: string }).msg), ['after both']);
+    log.warn({ detail: 1 }, 'after both');
+    assert.equal(outer.map((line) => JSON.parse(line) as Record<string, unknown>).map(({ level, msg, detail }) => ({ level, msg, detail })), [
+      { level: 'warn', msg: 'after both', detail: 1 },
+    ]);
   } finally {
-    setLogSink(original.sink);
-    setLogLevel(original.level);
+    setLogDestination(original);
+    setLogLevel(originalLevel);
   }
 });
 
