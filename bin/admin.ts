@@ -2,7 +2,6 @@
 // a JSON view of every connected client's sync state.
 import { createServer, type Server } from 'node:http';
 import type { AdsServer } from '../control-plane/ads-server.ts';
-import { pushOrder, typeShortName } from '../control-plane/types.ts';
 import type { ModelSource } from '../k8s/source.ts';
 import type { SnapshotPipeline } from '../pipeline/snapshot-pipeline.ts';
 
@@ -64,7 +63,6 @@ export class AdminServer {
     const source = this.#parts.source.status();
     const pipeline = this.#parts.pipeline.stats();
     const streams = this.#parts.ads.streams();
-    const nacks = this.#parts.ads.nacks();
     const byClass = new Map<string, number>();
     let nacked = 0;
     for (const stream of streams) {
@@ -88,9 +86,6 @@ export class AdminServer {
       '# TYPE kube_xds_streams gauge',
       ...[...byClass].map(([nodeClass, count]) => `kube_xds_streams{class="${nodeClass}"} ${count}`),
       gauge('kube_xds_streams_nacking', 'Stream types whose latest response was rejected.', nacked),
-      '# HELP kube_xds_nacks_total Responses clients rejected (NACK), by type, since start.',
-      '# TYPE kube_xds_nacks_total counter',
-      ...pushOrder.map((type) => `kube_xds_nacks_total{type="${typeShortName[type]}"} ${nacks.get(type) ?? 0}`),
     ];
     return lines.join('\n') + '\n';
   }

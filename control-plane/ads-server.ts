@@ -5,11 +5,14 @@ import * as grpc from '@grpc/grpc-js';
 import { describeError, KubeXdsError } from '../common/errors.ts';
 import type { NodeClassifier } from './client-profile.ts';
 import { DeltaStream } from './delta-stream.ts';
+import { noObserver, type AdsObserver } from './observer.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
 import { SotwStream } from './sotw-stream.ts';
 import type { StreamStatus } from './stream-status.ts';
-import type { TypeUrl } from './types.ts';
 import type { StreamContext, XdsStream } from './xds-stream.ts';
+
+/** A connected client as other services on the xDS port (CSDS) and the admin views see it. */
+export type ClientView = Pick<XdsStream, 'status' | 'node' | 'held' | 'snapshotName'>;
 
 export interface AdsServerOptions {
   /** Delta reconnects and large fleets send big requests; grpc-js defaults to 4 MiB. */
@@ -73,15 +76,25 @@ export class AdsServer {
   readonly #options: AdsServerOptions;
   readonly #classify: NodeClassifier;
   readonly #streams = new Map<AdsCall, XdsStream>();
-  readonly #nacks = new Map<TypeUrl, number>();
+  readonly #observer: AdsObserver;
+  readonly #services: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation }[] = [];
+  /** While a snapshot is pushed: when the model change it carries arrived. */
+  #pushSince?: number;
   #server?: grpc.Server;
   #unsubscribe?: () => void;
   #nextStreamId = 1;
   /** `classify` decides which snapshot each client is served, from its node. */
-  constructor(cache: SnapshotCache, classify: NodeClassifier, options: Partial<AdsServerOptions> = {}) {
+  constructor(cache: SnapshotCache, classify: NodeClassifier, options: Partial<AdsServerOptions> = {}, observer: AdsObserver = noObserver) {
     this.#cache = cache;
     this.#classify = classify;
     this.#options = Object.freeze({ ...defaultAdsServerOptions, ...options });
+    this.#observer = observer;
+  }
+
+  /** Serves another gRPC service on the xDS port (CSDS); call before start. */
+  addService(definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
+    if (this.#server) throw new Error('services are added before the server starts');
+    this.#services.push({ definition, implementation });
   }
 
   /** Binds `host:port` (port 0 picks one) and resolves with the bound port. */
@@ -99,13 +112,20 @@ export class AdsServer {
       StreamAggregatedResources: (call: AdsCall) => this.#accept(call, (context) => new SotwStream(context)),
       DeltaAggregatedResources: (call: AdsCall) => this.#accept(call, (context) => new DeltaStream(context)),
     });
+    for (const { definition, implementation } of this.#services) server.addService(definition, implementation);
     this.#server = server;
-    this.#unsubscribe = this.#cache.subscribe((name, snapshot, changes) => {
+    this.#unsubscribe = this.#cache.subscribe((name, snapshot, changes, cause) => {
       let streamsReached = 0;
-      for (const [call, stream] of this.#streams) {
-        if (stream.snapshotName !== name) continue;
-        if (this.#guard(call, stream, () => stream.onSnapshot(snapshot, changes))) streamsReached++;
+      this.#pushSince = cause?.since;
+      try {
+        for (const [call, stream] of this.#streams) {
+          if (stream.snapshotName !== name) continue;
+          if (this.#guard(call, stream, () => stream.onSnapshot(snapshot, changes))) streamsReached++;
+        }
+      } finally {
+        this.#pushSince = undefined;
       }
+      if (cause && streamsReached > 0) this.#observer.pushed(performance.now() - cause.since, streamsReached);
       return streamsReached;
     });
     return new Promise((resolve, reject) =>
@@ -145,9 +165,8 @@ export class AdsServer {
     return [...this.#streams.values()].map((stream) => stream.status());
   }
 
-  /** NACKs received since start, by type, from streams open or closed. */
-  nacks(): ReadonlyMap<TypeUrl, number> {
-    return this.#nacks;
+  clients(): ClientView[] {
+    return [...this.#streams.values()];
   }
 
   #accept(call: AdsCall, create: (context: StreamContext) => XdsStream): void {
@@ -158,8 +177,8 @@ export class AdsServer {
       controlPlane: this.#options.controlPlaneId,
       classify: this.#classify,
       snapshotOf: (name) => this.#cache.get(name),
-      onNack: (type) => this.#nacks.set(type, (this.#nacks.get(type) ?? 0) + 1),
-      write: (response) => {
+      observer: this.#observer,
+      write: (type, response) => {
         if (call.destroyed || call.writableEnded || !this.#streams.has(call)) return false;
         if (pendingBytes + response.length > this.#options.maxPendingResponseBytes) {
           this.#close(call, stream, 'not-reading', grpc.status.RESOURCE_EXHAUSTED, `the client is not reading its responses (${pendingBytes} bytes pending)`);
@@ -167,6 +186,8 @@ export class AdsServer {
         }
         pendingBytes += response.length;
         call.write(response, () => (pendingBytes -= response.length));
+        const since = this.#pushSince;
+        this.#observer.responseWritten(type, response.length, since === undefined ? undefined : performance.now() - since);
         return true;
       },
     });
@@ -210,6 +231,7 @@ export class AdsServer {
   #ended(call: AdsCall, stream: XdsStream, reason: EndReason, how: { level?: 'info' | 'warn' | 'error'; details?: string } = {}): boolean {
     if (!this.#streams.delete(call)) return false;
     stream.logEnd(reason, how.level ?? 'info', how.details);
+    this.#observer.streamClosed(stream.identity(), reason);
     return true;
   }
 }

@@ -30,6 +30,7 @@ export class SotwStream extends XdsStream {
     // already delivered every change, and a wildcard over 10,000 clusters is not scanned again.
     const names = changed || !subscription.responded ? subscription.candidates(snapshot.resources(subscription.type)) : new Set<string>();
     this.respond(snapshot, new Map([[subscription.type, names]]));
+    if (changed) this.noteUnresolved(subscription, snapshot);
   }
 
   /**

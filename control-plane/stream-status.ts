@@ -9,8 +9,23 @@ export interface NackRecord {
   readonly at: Date;
 }
 
+/**
+ * Where a client stands on one type, as `istioctl proxy-status` puts it: SYNCED (it ACKed the
+ * latest response), STALE (sent, not yet ACKed), NACKED (it rejected the latest response),
+ * NOT_SENT (nothing sent yet: its class is not ready, or the names it asks for do not exist).
+ * Responses go out as soon as the model changes, so the latest response is the current state.
+ */
+export type SyncState = 'SYNCED' | 'STALE' | 'NACKED' | 'NOT_SENT';
+
+/** A name the client asks for that does not exist, with the closest names that do. */
+export interface UnresolvedName {
+  readonly name: string;
+  readonly didYouMean: readonly string[];
+}
+
 export interface TypeStatus {
   readonly type: TypeUrl;
+  readonly sync: SyncState;
   readonly wildcard: boolean;
   readonly subscribed: readonly string[];
   readonly lastVersionSent?: string;
@@ -20,6 +35,8 @@ export interface TypeStatus {
   /** Every NACK on this stream for this type. */
   readonly nacks: number;
   readonly responsesSent: number;
+  /** Names asked for that do not exist now (at most the first few). */
+  readonly unresolved: readonly UnresolvedName[];
 }
 
 export interface StreamStatus {

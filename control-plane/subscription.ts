@@ -1,6 +1,6 @@
 // Per-stream, per-type state of a subscription, whatever the wire format: what the client
 // asked for, what it holds as far as the server knows, and how it answered.
-import type { NackRecord, TypeStatus } from './stream-status.ts';
+import type { NackRecord, SyncState, TypeStatus, UnresolvedName } from './stream-status.ts';
 import type { Resource } from './resource.ts';
 import { isFullState, type TypeUrl } from './types.ts';
 
@@ -20,10 +20,13 @@ export class Subscription {
   readonly toldAbsent = new Set<string>();
   lastNonce?: string;
   lastVersionSent?: string;
+  ackedNonce?: string;
   ackedVersion?: string;
   lastNack?: NackRecord;
   nacks = 0;
   responsesSent = 0;
+  /** Names found not to exist, with suggestions, reported once each (see XdsStream). */
+  readonly unresolved = new Map<string, readonly string[]>();
   /** Whether the client has ever named a resource: after that, an empty list is not a wildcard. */
   #everNamed = false;
   readonly #legacyWildcard: boolean;
@@ -103,15 +106,26 @@ export class Subscription {
   }
 
   #forget(name: string): void {
+    this.unresolved.delete(name);
     this.names.delete(name);
     this.held.delete(name);
     this.owed.delete(name);
     this.toldAbsent.delete(name);
   }
 
-  status(): TypeStatus {
+  get sync(): SyncState {
+    if (this.lastNonce === undefined) return 'NOT_SENT';
+    if (this.lastNack?.nonce === this.lastNonce) return 'NACKED';
+    return this.ackedNonce === this.lastNonce ? 'SYNCED' : 'STALE';
+  }
+
+  /** `exists` tells which of the names reported unresolved still do not exist. */
+  status(exists: (name: string) => boolean): TypeStatus {
+    const unresolved: UnresolvedName[] = [];
+    for (const [name, didYouMean] of this.unresolved) if (!exists(name)) unresolved.push({ name, didYouMean });
     return {
       type: this.type,
+      sync: this.sync,
       wildcard: this.wildcard,
       subscribed: [...this.names].sort(),
       lastVersionSent: this.lastVersionSent,
@@ -120,6 +134,7 @@ export class Subscription {
       lastNack: this.lastNack,
       nacks: this.nacks,
       responsesSent: this.responsesSent,
+      unresolved,
     };
   }
 }

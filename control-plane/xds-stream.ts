@@ -5,10 +5,12 @@ import { badRequest, describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import type { envoy } from '../generated/envoy.js';
 import type { ClientProfile, NodeClassifier } from './client-profile.ts';
+import type { AdsObserver, ClientIdentity } from './observer.ts';
 import { encodeResource, type Resource } from './resource.ts';
 import type { Snapshot, SnapshotChanges } from './snapshot.ts';
 import type { StreamStatus } from './stream-status.ts';
-import { Subscription } from './subscription.ts';
+import { closestNames } from './suggest.ts';
+import { Subscription, type Held } from './subscription.ts';
 import { isTypeUrl, pushOrder, TypeUrl, typeShortName } from './types.ts';
 
 type Node = envoy.config.core.v3.INode;
@@ -21,10 +23,13 @@ export interface StreamContext {
   /** The current snapshot of a class, or undefined while the class is not ready. */
   snapshotOf(snapshot: string): Snapshot | undefined;
   /** Returns false when the response was not written (the stream is closed or closing). */
-  write(response: Buffer): boolean;
-  /** Called for every NACK, so totals outlive the stream. */
-  onNack(type: TypeUrl): void;
+  write(type: TypeUrl, response: Buffer): boolean;
+  readonly observer: AdsObserver;
 }
+
+/** Unresolved names remembered per subscription, and logged per stream: a client asking for 10,000 made-up names costs no more. */
+const unresolvedKept = 20;
+const unresolvedLogged = 10;
 
 /** What one type's subscription is to receive: resources added or changed, names removed. */
 export interface TypePlan {
@@ -47,6 +52,7 @@ export abstract class XdsStream {
   #profile?: ClientProfile;
   #nonce = 0;
   #responsesWritten = 0;
+  #unresolvedLogged = 0;
   protected staleRequests = 0;
 
   constructor(context: StreamContext) {
@@ -60,6 +66,16 @@ export abstract class XdsStream {
   /** The snapshot (client class) this stream is served; undefined until its first request. */
   get snapshotName(): string | undefined {
     return this.#profile?.snapshot;
+  }
+
+  /** The node of the first request; undefined before it. */
+  get node(): Node | undefined {
+    return this.#node;
+  }
+
+  /** What the client holds of a type, as far as the server knows: what it was sent and kept. */
+  held(type: TypeUrl): ReadonlyMap<string, Held> {
+    return this.subscriptions.get(type)?.held ?? new Map();
   }
 
   abstract readonly protocol: 'sotw' | 'delta';
@@ -83,6 +99,7 @@ export abstract class XdsStream {
       else if (change || subscription.owed.size > 0) candidates.set(type, new Set([...(change?.changed ?? []), ...(change?.removed ?? [])]));
     }
     this.respond(snapshot, candidates);
+    if (!changes) for (const subscription of this.subscriptions.values()) this.noteUnresolved(subscription, snapshot);
     return this.#responsesWritten - before;
   }
 
@@ -117,11 +134,31 @@ export abstract class XdsStream {
   protected recordAnswer(subscription: Subscription, nonce: string, error: { code?: number | null; message?: string | null } | null | undefined): void {
     if (error) {
       subscription.nacks++;
-      this.context.onNack(subscription.type);
       subscription.lastNack = { version: subscription.lastVersionSent ?? '', nonce, code: error.code ?? 0, message: error.message ?? '', at: new Date() };
+      this.context.observer.nacked(subscription.type, this.identity(), subscription.lastNack);
       log.warn(this.logFields({ type: typeShortName[subscription.type], version: subscription.lastVersionSent, error: subscription.lastNack.message }), 'client rejected a response (NACK)');
     } else if (nonce !== '' && nonce === subscription.lastNonce) {
+      subscription.ackedNonce = nonce;
       subscription.ackedVersion = subscription.lastVersionSent;
+    }
+  }
+
+  /**
+   * Reports, once per stream and name, each name the client asks for that does not exist,
+   * with the closest names that do. Names change only with requests, so this runs after
+   * each request (and when the class becomes ready), not on every push.
+   */
+  protected noteUnresolved(subscription: Subscription, snapshot: Snapshot): void {
+    const current = snapshot.resources(subscription.type);
+    for (const name of subscription.names) {
+      if (subscription.unresolved.size >= unresolvedKept) return;
+      if (current.has(name) || subscription.unresolved.has(name)) continue;
+      const didYouMean = closestNames(name, current.keys());
+      subscription.unresolved.set(name, didYouMean);
+      this.context.observer.unresolved(subscription.type, this.identity(), name, didYouMean);
+      if (this.#unresolvedLogged++ < unresolvedLogged) {
+        log.warn(this.logFields({ type: typeShortName[subscription.type], name, didYouMean }), 'client asks for a resource that does not exist');
+      }
     }
   }
 
@@ -141,7 +178,7 @@ export abstract class XdsStream {
     subscription.lastNonce = nonce;
     subscription.lastVersionSent = version;
     subscription.responsesSent++;
-    if (this.context.write(encode(nonce))) this.#responsesWritten++;
+    if (this.context.write(subscription.type, encode(nonce))) this.#responsesWritten++;
   }
 
   /**
@@ -240,10 +277,20 @@ export abstract class XdsStream {
       clientFeatures: this.#node?.client_features ?? [],
       nodeClass: this.#profile?.snapshot,
       connectedAt: this.#connectedAt,
-      types: pushOrder.flatMap((type) => this.subscriptions.get(type)?.status() ?? []),
+      types: pushOrder.flatMap((type) => {
+        const subscription = this.subscriptions.get(type);
+        if (!subscription) return [];
+        const current = this.currentSnapshot()?.resources(type);
+        return subscription.status((name) => current?.has(name) ?? false);
+      }),
       staleRequests: this.staleRequests,
       unknownTypes: [...this.#unknownTypes],
     };
+  }
+
+  /** Who the client is, for the observer. */
+  identity(): ClientIdentity {
+    return { stream: this.context.id, nodeId: this.#node?.id ?? undefined, protocol: this.protocol, nodeClass: this.#profile?.snapshot, userAgent: userAgentOf(this.#node) };
   }
 
   protected logFields(extra: Record<string, unknown>): Record<string, unknown> {

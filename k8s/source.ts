@@ -21,6 +21,16 @@ export interface SourceStatus {
   readonly lastError?: string;
 }
 
+/** What a source reports as it watches, for metrics; kinds are `Service` and `EndpointSlice`. */
+export interface SourceObserver {
+  /** A watch event (or a change a relist or rescan found) applied to the model's input. */
+  event(kind: string, type: 'ADDED' | 'MODIFIED' | 'DELETED'): void;
+  /** A complete list of a kind was read: the first one, or after a restart. */
+  relisted(kind: string): void;
+  /** A watch was restarted after an error. */
+  restarted(kind: string): void;
+}
+
 export interface ModelSource {
   /** Resolves once the initial state is complete (the first full list of both kinds). */
   start(): Promise<void>;

@@ -7,20 +7,23 @@ export interface CoalescerOptions {
 
 export class Coalescer {
   readonly #options: CoalescerOptions;
-  readonly #flush: (keys: string[]) => void;
+  readonly #flush: (keys: string[], since: number) => void;
   readonly #pending = new Set<string>();
+  /** performance.now() when the first pending key arrived. */
+  #since = 0;
   #quietTimer?: NodeJS.Timeout;
   #maxTimer?: NodeJS.Timeout;
   #stopped = false;
 
-  /** `flush` gets the keys in the order they first changed. */
-  constructor(options: CoalescerOptions, flush: (keys: string[]) => void) {
+  /** `flush` gets the keys in the order they first changed, and when the first one did. */
+  constructor(options: CoalescerOptions, flush: (keys: string[], since: number) => void) {
     this.#options = options;
     this.#flush = flush;
   }
 
   add(keys: Iterable<string>): void {
     if (this.#stopped) return;
+    if (this.#pending.size === 0) this.#since = performance.now();
     for (const key of keys) this.#pending.add(key);
     clearTimeout(this.#quietTimer);
     this.#quietTimer = setTimeout(() => this.#handOver(), this.#options.windowMs);
@@ -40,6 +43,6 @@ export class Coalescer {
     if (this.#stopped || this.#pending.size === 0) return;
     const keys = [...this.#pending];
     this.#pending.clear();
-    this.#flush(keys);
+    this.#flush(keys, this.#since);
   }
 }

@@ -5,7 +5,7 @@ import { describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import type { Resource } from '../control-plane/resource.ts';
 import { Snapshot } from '../control-plane/snapshot.ts';
-import type { PatchOutcome, SnapshotCache } from '../control-plane/snapshot-cache.ts';
+import type { PatchOutcome, PushCause, SnapshotCache } from '../control-plane/snapshot-cache.ts';
 import { pushOrder, TypeUrl } from '../control-plane/types.ts';
 import type { EnvoyConfigOptions } from '../envoy-config/options.ts';
 import { clientClasses, type ClientClass } from '../envoy-config/resource-set.ts';
@@ -45,11 +45,11 @@ export class SnapshotPublisher {
    * Publishes the changes `states.apply` made. A class that got a full snapshot, or none,
    * has an undefined outcome.
    */
-  publish(changes: AppliedChanges): Map<ClientClass, PatchOutcome | undefined> {
+  publish(changes: AppliedChanges, cause?: PushCause): Map<ClientClass, PatchOutcome | undefined> {
     const outcomes = new Map<ClientClass, PatchOutcome | undefined>();
     for (const clientClass of clientClasses) {
       if (this.#cache.get(clientClass)) {
-        outcomes.set(clientClass, this.#cache.patch(clientClass, this.#patches(clientClass, changes)));
+        outcomes.set(clientClass, this.#cache.patch(clientClass, this.#patches(clientClass, changes), cause));
       } else {
         if (this.#publishFull(clientClass)) log.info({ class: clientClass }, 'a client class is ready after an earlier failure');
         outcomes.set(clientClass, undefined);

@@ -21,6 +21,12 @@ export interface PipelineOptions {
   readonly coalesceMaxDelayMs: number;
 }
 
+/** What the pipeline reports as it works, for metrics. */
+export interface PipelineObserver {
+  /** A batch of coalesced changes was applied and pushed. */
+  flushed(flush: { readonly services: number; readonly endpointsOnly: boolean; readonly coalescedMs: number; readonly durationMs: number }): void;
+}
+
 export interface PipelineStats {
   readonly flushes: number;
   readonly endpointOnlyFlushes: number;
@@ -35,13 +41,15 @@ export class SnapshotPipeline {
   readonly #states: ServiceStates;
   readonly #publisher: SnapshotPublisher;
   readonly #coalescer: Coalescer;
+  readonly #observer?: PipelineObserver;
   #stats = { flushes: 0, endpointOnlyFlushes: 0 };
 
-  constructor(source: ModelSource, cache: SnapshotCache, options: PipelineOptions, builders: Builders = envoyConfigBuilders) {
+  constructor(source: ModelSource, cache: SnapshotCache, options: PipelineOptions, builders: Builders = envoyConfigBuilders, observer?: PipelineObserver) {
     this.#source = source;
+    this.#observer = observer;
     this.#states = new ServiceStates(options.envoy, builders);
     this.#publisher = new SnapshotPublisher(cache, this.#states, options.envoy, builders);
-    this.#coalescer = new Coalescer({ windowMs: options.coalesceWindowMs, maxDelayMs: options.coalesceMaxDelayMs }, (keys) => this.#flush(keys));
+    this.#coalescer = new Coalescer({ windowMs: options.coalesceWindowMs, maxDelayMs: options.coalesceMaxDelayMs }, (keys, since) => this.#flush(keys, since));
   }
 
   /** Builds every class's first snapshot from the synced source (this makes them ready). */
@@ -59,13 +67,15 @@ export class SnapshotPipeline {
     return { ...this.#stats, failedBuilds: this.#states.failedBuilds, conflictingServices: this.#states.conflictingServices };
   }
 
-  #flush(keys: string[]): void {
-    const startedAt = log.isLevelEnabled('debug') ? performance.now() : undefined;
+  #flush(keys: string[], since: number): void {
+    const startedAt = performance.now();
     this.#stats.flushes++;
     const changes = this.#states.apply(keys, this.#source.services());
     const endpointsOnly = changes.rebuilt.size === 0;
     if (endpointsOnly) this.#stats.endpointOnlyFlushes++;
-    const outcomes = this.#publisher.publish(changes);
-    if (startedAt !== undefined) logFlush(keys, endpointsOnly, outcomes, performance.now() - startedAt);
+    const outcomes = this.#publisher.publish(changes, { since });
+    const durationMs = performance.now() - startedAt;
+    this.#observer?.flushed({ services: keys.length, endpointsOnly, coalescedMs: startedAt - since, durationMs });
+    if (log.isLevelEnabled('debug')) logFlush(keys, endpointsOnly, outcomes, durationMs);
   }
 }

@@ -130,7 +130,7 @@ test('an ACK gets nothing back; a NACK is recorded and the rejected version is n
   assert.is(eds.lastNack?.message, 'bad weight');
   assert.is(eds.lastNack?.nonce, rejected.nonce);
   assert.is(eds.nacks, 1);
-  assert.equal([...ads.server.nacks()], [[EDS, 1]], 'the server-wide count');
+  assert.equal(ads.observed.nacks.map((nack) => [nack.type, nack.message]), [[EDS, 'bad weight']], 'reported to the observer');
 
   ads.set(handBuiltSnapshot(base), 'gateway'); // an unchanged rebuild
   await client.barrier(probeRoute);

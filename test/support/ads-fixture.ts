@@ -1,6 +1,8 @@
 // A real ADS server on 127.0.0.1 with its cache, and raw clients that are closed with it.
 import { classifyNode } from '../../envoy-config/client-class.ts';
 import { AdsServer, type AdsServerOptions } from '../../control-plane/ads-server.ts';
+import { noObserver, type AdsObserver } from '../../control-plane/observer.ts';
+import type { TypeUrl } from '../../control-plane/types.ts';
 import { Snapshot, type SnapshotMessages } from '../../control-plane/snapshot.ts';
 import { SnapshotCache } from '../../control-plane/snapshot-cache.ts';
 import type { ClientClass } from '../../envoy-config/resource-set.ts';
@@ -8,14 +10,27 @@ import { RawAdsClient, envoyNode, grpcNode } from './raw-ads-client.ts';
 import { RawDeltaClient } from './raw-delta-client.ts';
 import type { envoy } from '../../generated/envoy.js';
 
+/** What the server reported to its observer, kept for assertions. */
+export class RecordingObserver implements AdsObserver {
+  readonly nacks: { type: TypeUrl; nodeId?: string; message: string }[] = [];
+  readonly unresolvedNames: { type: TypeUrl; name: string; didYouMean: readonly string[] }[] = [];
+  readonly closed: string[] = [];
+  responseWritten = noObserver.responseWritten;
+  pushed = noObserver.pushed;
+  nacked: AdsObserver['nacked'] = (type, client, nack) => void this.nacks.push({ type, nodeId: client.nodeId, message: nack.message });
+  unresolved: AdsObserver['unresolved'] = (type, _client, name, didYouMean) => void this.unresolvedNames.push({ type, name, didYouMean });
+  streamClosed: AdsObserver['streamClosed'] = (_client, reason) => void this.closed.push(reason);
+}
+
 export class AdsFixture {
   readonly cache = new SnapshotCache();
   readonly server: AdsServer;
+  readonly observed = new RecordingObserver();
   readonly #clients: Array<{ close(): void }> = [];
   address = '';
 
   constructor(options: Partial<AdsServerOptions> = {}) {
-    this.server = new AdsServer(this.cache, classifyNode, options);
+    this.server = new AdsServer(this.cache, classifyNode, options, this.observed);
   }
 
   static async start(options: Partial<AdsServerOptions> = {}): Promise<AdsFixture> {
