@@ -37,3 +37,14 @@ export const noObserver: AdsObserver = Object.freeze({
   unresolved() {},
   streamClosed() {},
 });
+
+/** One observer that tells several. */
+export function fanOut(...observers: readonly AdsObserver[]): AdsObserver {
+  return {
+    responseWritten: (...args) => observers.forEach((observer) => observer.responseWritten(...args)),
+    pushed: (...args) => observers.forEach((observer) => observer.pushed(...args)),
+    nacked: (...args) => observers.forEach((observer) => observer.nacked(...args)),
+    unresolved: (...args) => observers.forEach((observer) => observer.unresolved(...args)),
+    streamClosed: (...args) => observers.forEach((observer) => observer.streamClosed(...args)),
+  };
+}

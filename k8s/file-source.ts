@@ -16,10 +16,9 @@ import { log } from '../common/log.ts';
 import { chooseDefinitions } from './definitions.ts';
 import { FolderNotices } from './folder-notices.ts';
 import { parseManifest, type ManifestObject, type ParsedManifest } from './manifests.ts';
-import type { StoreFilter } from './store.ts';
-import { StoreSource, type WatchStatus } from './store-source.ts';
+import { StoreSource, type StoreSourceOptions, type WatchStatus } from './store-source.ts';
 
-export interface FileSourceOptions extends StoreFilter {
+export interface FileSourceOptions extends StoreSourceOptions {
   /** Quiet time after a change before rescanning (default 100 ms). */
   readonly debounceMs?: number;
   /** Also rescan this often, for filesystems whose change events get lost (default 30 s; 0 = never). */
@@ -27,6 +26,8 @@ export interface FileSourceOptions extends StoreFilter {
 }
 
 const manifestName = /^[^.].*\.(ya?ml|json)$/i;
+/** A rescan reads, and the folder watch follows, both kinds at once. */
+const kinds = ['Service', 'EndpointSlice'] as const;
 
 interface FileState {
   readonly text: string;
@@ -174,7 +175,10 @@ export class FileSource extends StoreSource {
     this.#readable = true;
     if (this.#watcher === undefined && !this.#stopping) {
       this.#watch();
-      if (this.#watcher !== undefined && this.#synced) this.#restarts++;
+      if (this.#watcher !== undefined && this.#synced) {
+        this.#restarts++;
+        for (const kind of kinds) this.observer.restarted(kind);
+      }
     }
 
     let changed = false;
@@ -194,6 +198,7 @@ export class FileSource extends StoreSource {
         changed = true;
       }
     }
+    for (const kind of kinds) this.observer.relisted(kind);
     if (changed && !this.#stopping) this.#reconcile();
   }
 
@@ -248,12 +253,15 @@ export class FileSource extends StoreSource {
     for (const [key, { manifest }] of this.#applied) {
       if (desired.has(key) || rejectedKeys.has(key)) continue;
       this.#applied.delete(key);
+      this.observer.event(manifest.kind, 'DELETED');
       record(manifest.kind === 'Service' ? this.store.deleteService(manifest.object) : this.store.deleteSlice(manifest.object));
     }
     for (const [key, manifest] of desired) {
       const json = JSON.stringify(manifest.object);
-      if (this.#applied.get(key)?.json === json) continue;
+      const previous = this.#applied.get(key);
+      if (previous?.json === json) continue;
       this.#applied.set(key, { json, manifest });
+      this.observer.event(manifest.kind, previous === undefined ? 'ADDED' : 'MODIFIED');
       record(manifest.kind === 'Service' ? this.store.applyService(manifest.object) : this.store.applySlice(manifest.object));
     }
     this.#notices.update(definitions, servicesBefore, this.store.services().size);

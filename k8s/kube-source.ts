@@ -6,9 +6,9 @@ import { log } from '../common/log.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 import { ResilientInformer, type InformerEvents } from './resilient-informer.ts';
 import type { LabelSelector } from './selector.ts';
-import { StoreSource, type WatchStatus } from './store-source.ts';
+import { StoreSource, type StoreSourceOptions, type WatchStatus } from './store-source.ts';
 
-export interface KubeSourceOptions {
+export interface KubeSourceOptions extends StoreSourceOptions {
   /** Watch only these namespaces (one informer per namespace and kind); absent or empty = all. */
   readonly namespaces?: readonly string[];
   /** Only Services whose labels match. */
@@ -27,7 +27,7 @@ export class KubeSource extends StoreSource {
     const core = kubeConfig.makeApiClient(CoreV1Api);
     const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
     const labelSelector = options.selector?.text || undefined;
-    const informerOptions = { backoff: options.backoff ?? defaultBackoff, listTimeoutMs: options.listTimeoutMs ?? 60_000 };
+    const informerOptions = { backoff: options.backoff ?? defaultBackoff, listTimeoutMs: options.listTimeoutMs ?? 60_000, observer: this.observer };
     const failed = (message: string) => (this.lastError = message);
     const services: InformerEvents = {
       apply: (object) => this.feed.add(this.store.applyService(object)),
@@ -46,6 +46,7 @@ export class KubeSource extends StoreSource {
         new ResilientInformer(
           kubeConfig,
           {
+            kind: 'Service',
             path: `/api/v1${within}/services`,
             ...(labelSelector === undefined ? {} : { labelSelector }),
             list: (request) =>
@@ -59,6 +60,7 @@ export class KubeSource extends StoreSource {
         new ResilientInformer(
           kubeConfig,
           {
+            kind: 'EndpointSlice',
             path: `/apis/discovery.k8s.io/v1${within}/endpointslices`,
             list: (request) =>
               namespace === undefined

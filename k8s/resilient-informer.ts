@@ -20,8 +20,11 @@ import {
 import { describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
+import type { SourceObserver } from './source.ts';
 
 export interface WatchedResource {
+  /** For metrics: `Service` or `EndpointSlice`. */
+  readonly kind: string;
   /** The collection path, e.g. /api/v1/namespaces/shop/services. */
   readonly path: string;
   /** Sent with both the list and the watch. */
@@ -42,12 +45,15 @@ export interface InformerOptions {
   readonly backoff: BackoffOptions;
   /** Bounds one list call, so a server that accepts and never answers cannot stall us. */
   readonly listTimeoutMs: number;
+  /** Told about each event, complete list and restart. */
+  readonly observer?: SourceObserver;
 }
 
 const never = new Promise<never>(() => {});
 
 export class ResilientInformer {
   readonly #path: string;
+  readonly #kind: string;
   readonly #list: WatchedResource['list'];
   readonly #events: InformerEvents;
   readonly #options: InformerOptions;
@@ -65,6 +71,7 @@ export class ResilientInformer {
 
   constructor(kubeConfig: KubeConfig, resource: WatchedResource, events: InformerEvents, options: InformerOptions) {
     this.#path = resource.path;
+    this.#kind = resource.kind;
     this.#list = resource.list;
     this.#events = events;
     this.#options = options;
@@ -74,9 +81,9 @@ export class ResilientInformer {
     this.#informer = new ListWatch<KubernetesObject>(resource.path, this.#watch, () => this.#listOnce(), false, resource.labelSelector, undefined, {
       delayFn: (ms) => this.#delay(ms),
     });
-    this.#informer.on('add', (object) => this.#deliver(events.apply, object));
-    this.#informer.on('update', (object) => this.#deliver(events.apply, object));
-    this.#informer.on('delete', (object) => this.#deliver(events.remove, object));
+    this.#informer.on('add', (object) => this.#deliver('ADDED', events.apply, object));
+    this.#informer.on('update', (object) => this.#deliver('MODIFIED', events.apply, object));
+    this.#informer.on('delete', (object) => this.#deliver('DELETED', events.remove, object));
     this.#informer.on('error', (error: unknown) => this.#failed(error));
   }
 
@@ -127,6 +134,7 @@ export class ResilientInformer {
     });
     // client-node would go on to watch even after stop(): park its loop instead.
     if (this.#stopping) return never;
+    this.#options.observer?.relisted(this.#kind);
     // The informer applies the items synchronously once this promise settles; setImmediate
     // runs after that.
     setImmediate(() => {
@@ -167,13 +175,15 @@ export class ResilientInformer {
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
       this.#restarts++;
+      this.#options.observer?.restarted(this.#kind);
       this.#run();
     }, delayMs);
   }
 
-  #deliver(handle: (object: unknown) => void, object: unknown): void {
+  #deliver(type: 'ADDED' | 'MODIFIED' | 'DELETED', handle: (object: unknown) => void, object: unknown): void {
     // A throw here would surface inside client-node as an unhandled rejection.
     try {
+      this.#options.observer?.event(this.#kind, type);
       handle(object);
     } catch (error) {
       log.error({ resource: this.#path, error: describeError(error) }, 'handling a watch event failed');

@@ -3,8 +3,15 @@
 // loads and follows the objects (start, stop) and how its watch is doing (watchStatus).
 import { ChangeFeed, type ChangeListener } from './change-feed.ts';
 import type { ServiceModel } from './model.ts';
-import type { ModelSource, SourceStatus } from './source.ts';
+import type { ModelSource, SourceObserver, SourceStatus } from './source.ts';
 import { ModelStore, type StoreFilter } from './store.ts';
+
+export interface StoreSourceOptions extends StoreFilter {
+  /** Told about watch events, relists and restarts (metrics). */
+  readonly observer?: SourceObserver;
+}
+
+const noSourceObserver: SourceObserver = Object.freeze({ event() {}, relisted() {}, restarted() {} });
 
 export interface WatchStatus {
   readonly synced: boolean;
@@ -23,9 +30,11 @@ export abstract class StoreSource implements ModelSource {
   protected readonly feed = new ChangeFeed();
   /** The last problem seen (a skipped object, a failed watch or read), for status(). */
   protected lastError: string | undefined;
+  protected readonly observer: SourceObserver;
 
-  constructor(filter: StoreFilter) {
-    this.store = new ModelStore({ ...filter, onBadObject: (error) => (this.lastError = error.message) });
+  constructor({ namespaces, selector, observer }: StoreSourceOptions) {
+    this.store = new ModelStore({ namespaces, selector, onBadObject: (error) => (this.lastError = error.message) });
+    this.observer = observer ?? noSourceObserver;
   }
 
   abstract start(): Promise<void>;
