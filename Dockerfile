@@ -17,10 +17,11 @@ COPY control-plane ./control-plane
 COPY envoy-config ./envoy-config
 COPY generated ./generated
 COPY k8s ./k8s
+COPY ops ./ops
 COPY pipeline ./pipeline
 # Numeric, so Kubernetes can verify runAsNonRoot. Nothing is written at run time, so the root
 # filesystem can be read-only.
 USER 65532:65532
-EXPOSE 18000 18080
+EXPOSE 18000 18081
 ENTRYPOINT ["node", "bin/kube-xds.js"]
 CMD ["serve"]

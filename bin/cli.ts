@@ -22,6 +22,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       const { bootstrapText } = await import('./bootstrap-command.ts');
       return print(bootstrapText(rest));
     }
+    case 'status': {
+      if (helpRequested(rest)) return print(helpText('status'));
+      const { runStatus } = await import('./status-command.ts');
+      return runStatus(rest);
+    }
     case 'demo': {
       if (helpRequested(rest)) return print(helpText('demo'));
       parseFlags([], rest, {});

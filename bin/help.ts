@@ -4,6 +4,7 @@ import { configError } from '../common/errors.ts';
 import { bootstrapFlags } from './bootstrap-flags.ts';
 import { durationHelp, flagHelp, type FlagSpec } from './flags.ts';
 import { serveFlags } from './serve-config.ts';
+import { statusFlags, statusNotes } from './status-command.ts';
 
 interface CommandHelp {
   readonly usage: string;
@@ -34,6 +35,12 @@ const commands: Readonly<Record<string, CommandHelp>> = {
     summary: 'print an Envoy bootstrap (YAML) for a gateway or sidecar',
     flags: bootstrapFlags.envoy,
     notes: ['Flags only: serve\'s KUBE_XDS_* variables are not read here.'],
+  },
+  status: {
+    usage: 'kube-xds status [flags]',
+    summary: 'every connected client and its sync state per type',
+    flags: statusFlags,
+    notes: statusNotes,
   },
   demo: {
     usage: 'kube-xds demo',

@@ -9,7 +9,8 @@ import { parseAddress, parseDurationMs, parsePort, single, type FlagSpec, type F
 
 export const serveFlags: readonly FlagSpec[] = [
   { name: 'xds-address', value: 'HOST:PORT', default: '0.0.0.0:18000', help: 'where the ADS gRPC server listens' },
-  { name: 'admin-address', value: 'HOST:PORT', default: '0.0.0.0:18080', help: 'admin HTTP: /healthz /readyz /metrics /debug/streams' },
+  { name: 'admin-address', value: 'HOST:PORT', default: '127.0.0.1:18080', help: 'admin HTTP, loopback by default: the status page at /, /debug/ views, /healthz /readyz /metrics' },
+  { name: 'probe-address', value: 'HOST:PORT', default: '0.0.0.0:18081', help: 'HTTP for kubelet probes and Prometheus: /healthz /readyz /metrics only' },
   { name: 'kubeconfig', value: 'FILE', help: 'Kubernetes client config (else KUBECONFIG, ~/.kube/config, or in-cluster)' },
   { name: 'source', value: 'SOURCE', default: 'kubernetes', help: '"kubernetes", or file:DIR to serve Service/EndpointSlice manifests from a folder' },
   { name: 'namespace', value: 'NS', repeatable: true, help: 'watch only this namespace (default: all)' },
@@ -27,6 +28,7 @@ export const serveFlags: readonly FlagSpec[] = [
 export interface ServeConfig {
   readonly xds: { readonly host: string; readonly port: number };
   readonly admin: { readonly host: string; readonly port: number };
+  readonly probe: { readonly host: string; readonly port: number };
   readonly source: { readonly kind: 'kubernetes'; readonly kubeconfig?: string } | { readonly kind: 'file'; readonly dir: string };
   readonly namespaces: readonly string[];
   readonly selector?: LabelSelector;
@@ -60,9 +62,16 @@ export function serveConfig(flags: FlagValues): ServeConfig {
   const coalesceMaxDelayMs = parseDurationMs('coalesce-max-delay', single(flags, 'coalesce-max-delay')!);
   if (coalesceMaxDelayMs < coalesceWindowMs) throw configError('--coalesce-max-delay must not be shorter than --coalesce-window');
 
+  const admin = parseAddress('admin-address', single(flags, 'admin-address')!);
+  const probe = parseAddress('probe-address', single(flags, 'probe-address')!);
+  if (admin.port !== 0 && admin.port === probe.port && admin.host === probe.host) {
+    throw configError(`--probe-address and --admin-address are both ${single(flags, 'admin-address')}: the probe address serves only probes and metrics, so it needs a port of its own`);
+  }
+
   return Object.freeze({
     xds: parseAddress('xds-address', single(flags, 'xds-address')!),
-    admin: parseAddress('admin-address', single(flags, 'admin-address')!),
+    admin,
+    probe,
     source,
     namespaces: Object.freeze([...namespaces]),
     selector: selectorText ? parseSelectorFlag(selectorText) : undefined,

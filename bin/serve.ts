@@ -6,46 +6,58 @@ import { describeError } from '../common/errors.ts';
 import { configureLog, log } from '../common/log.ts';
 import { classifyNode } from '../envoy-config/client-class.ts';
 import { AdsServer, defaultAdsServerOptions } from '../control-plane/ads-server.ts';
+import { csdsService } from '../control-plane/csds.ts';
+import { fanOut } from '../control-plane/observer.ts';
 import { SnapshotCache } from '../control-plane/snapshot-cache.ts';
 import { clientClasses } from '../envoy-config/resource-set.ts';
 import { FileSource } from '../k8s/file-source.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { loadKubeConfig } from '../k8s/kubeconfig.ts';
-import type { ModelSource } from '../k8s/source.ts';
+import type { ModelSource, SourceObserver } from '../k8s/source.ts';
 import { SnapshotPipeline } from '../pipeline/snapshot-pipeline.ts';
-import { AdminServer } from './admin.ts';
+import { RecentActivity } from '../ops/activity.ts';
+import { AdminServer } from '../ops/admin-server.ts';
+import { Metrics } from '../ops/metrics.ts';
+import type { OpsParts } from '../ops/parts.ts';
 import { joinHostPort } from './flags.ts';
 import type { ServeConfig } from './serve-config.ts';
 
 export { serveConfig, serveFlags, type ServeConfig } from './serve-config.ts';
 
-export function createSource(config: ServeConfig): ModelSource {
-  const filter = { namespaces: config.namespaces, selector: config.selector };
-  if (config.source.kind === 'file') return new FileSource(config.source.dir, filter);
-  return new KubeSource(loadKubeConfig(config.source.kubeconfig), filter);
+export function createSource(config: ServeConfig, observer?: SourceObserver): ModelSource {
+  const options = { namespaces: config.namespaces, selector: config.selector, observer };
+  if (config.source.kind === 'file') return new FileSource(config.source.dir, options);
+  return new KubeSource(loadKubeConfig(config.source.kubeconfig), options);
 }
 
 export interface RunningPorts {
   readonly xds: number;
   readonly admin: number;
+  readonly probe: number;
 }
 
 /** The control plane: servers first (requests are held until ready), then the source. */
-export class ControlPlane {
+export class ControlPlane implements OpsParts {
   readonly #config: ServeConfig;
-  readonly #source: ModelSource;
+  readonly source: ModelSource;
   readonly cache = new SnapshotCache();
   readonly ads: AdsServer;
   readonly pipeline: SnapshotPipeline;
+  readonly metrics: Metrics;
+  readonly activity = new RecentActivity();
   readonly #admin: AdminServer;
   #stopping = false;
 
-  constructor(config: ServeConfig, source: ModelSource = createSource(config)) {
+  /** `source` is for tests; by default the one the configuration names. */
+  constructor(config: ServeConfig, source?: ModelSource) {
     this.#config = config;
-    this.#source = source;
-    this.ads = new AdsServer(this.cache, classifyNode, { ...defaultAdsServerOptions, ...config.ads });
-    this.pipeline = new SnapshotPipeline(source, this.cache, config);
-    this.#admin = new AdminServer({ source, ads: this.ads, pipeline: this.pipeline, ready: () => this.ready() });
+    this.metrics = new Metrics(this);
+    this.source = source ?? createSource(config, this.metrics);
+    this.ads = new AdsServer(this.cache, classifyNode, { ...defaultAdsServerOptions, ...config.ads }, fanOut(this.metrics, this.activity));
+    const csds = csdsService(() => this.ads.clients());
+    this.ads.addService(csds.definition, csds.implementation);
+    this.pipeline = new SnapshotPipeline(this.source, this.cache, config, undefined, this.metrics);
+    this.#admin = new AdminServer(this);
   }
 
   /**
@@ -55,19 +67,23 @@ export class ControlPlane {
   async start(): Promise<{ ports: RunningPorts; synced: Promise<void> }> {
     const xds = await listenOn('xds-address', this.#config.xds, ({ host, port }) => this.ads.start(joinHostPort(host, port)));
     let admin: number;
+    let probe: number;
     try {
-      admin = await listenOn('admin-address', this.#config.admin, ({ host, port }) => this.#admin.start(host, port));
+      admin = await listenOn('admin-address', this.#config.admin, ({ host, port }) => this.#admin.listen('admin', host, port));
+      probe = await listenOn('probe-address', this.#config.probe, ({ host, port }) => this.#admin.listen('probe', host, port));
     } catch (error) {
+      await this.#admin.stop();
       await this.ads.stop();
       throw error;
     }
-    log.info({ xds: joinHostPort(this.#config.xds.host, xds), admin: joinHostPort(this.#config.admin.host, admin) }, 'listening');
-    const synced = this.#source.start().then(() => {
+    const address = (config: Address, port: number) => joinHostPort(config.host, port);
+    log.info({ xds: address(this.#config.xds, xds), admin: address(this.#config.admin, admin), probe: address(this.#config.probe, probe) }, 'listening');
+    const synced = this.source.start().then(() => {
       if (this.#stopping) return;
       this.pipeline.start();
-      log.info({ services: this.#source.services().size, ready: this.ready() }, 'initial sync done; serving');
+      log.info({ services: this.source.services().size, ready: this.ready() }, 'initial sync done; serving');
     });
-    return { ports: { xds, admin }, synced };
+    return { ports: { xds, admin, probe }, synced };
   }
 
   /** Every client class has its first snapshot. */
@@ -76,13 +92,13 @@ export class ControlPlane {
   }
 
   status() {
-    return { ready: this.ready(), source: this.#source.status(), pipeline: this.pipeline.stats(), streams: this.ads.streams() };
+    return { ready: this.ready(), source: this.source.status(), pipeline: this.pipeline.stats(), streams: this.ads.streams() };
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
     this.pipeline.stop();
-    await this.#source.stop();
+    await this.source.stop();
     await this.ads.stop();
     await this.#admin.stop();
   }

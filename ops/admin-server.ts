@@ -1,100 +1,169 @@
-// The admin HTTP endpoint: liveness, readiness (initial sync done), Prometheus metrics and
-// a JSON view of every connected client's sync state.
-import { createServer, type Server } from 'node:http';
-import type { AdsServer } from '../control-plane/ads-server.ts';
-import type { ModelSource } from '../k8s/source.ts';
-import type { SnapshotPipeline } from '../pipeline/snapshot-pipeline.ts';
+// The admin HTTP server, on two listeners. The admin address (loopback by default) serves
+// everything: the status page, the JSON views under /debug/, probes and metrics. The probe
+// address serves only /healthz, /readyz and /metrics, for kubelet and Prometheus: the debug
+// views show every client's configuration, so they stay off the pod network unless asked.
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { describeError } from '../common/errors.ts';
+import { log } from '../common/log.ts';
+import type { RecentActivity } from './activity.ts';
+import { clientsView, configView, modelView } from './debug-views.ts';
+import type { Metrics } from './metrics.ts';
+import type { OpsParts } from './parts.ts';
 
-export interface AdminParts {
-  readonly source: ModelSource;
-  readonly ads: AdsServer;
-  readonly pipeline: SnapshotPipeline;
-  /** True once the first snapshots are published. */
-  readonly ready: () => boolean;
+export interface AdminParts extends OpsParts {
+  readonly metrics: Metrics;
+  readonly activity: RecentActivity;
 }
+
+export type Listener = 'admin' | 'probe';
+
+export interface AdminServerOptions {
+  /** The status page served at `/`. */
+  readonly pageFile: URL | string;
+}
+
+const defaultOptions: AdminServerOptions = { pageFile: new URL('./status-page.html', import.meta.url) };
+
+/** Longer request targets get 414; Node answers 431 itself past its header limit (16 KiB). */
+const maxUrlLength = 4_096;
+
+interface Reply {
+  readonly status: number;
+  readonly type: string;
+  readonly body: string;
+}
+
+type Route = (query: URLSearchParams) => Reply | Promise<Reply>;
+
+const text = (status: number, body: string): Reply => ({ status, type: 'text/plain; charset=utf-8', body: body + '\n' });
+const json = (status: number, value: unknown): Reply => ({ status, type: 'application/json', body: JSON.stringify(value, null, 2) + '\n' });
+const jsonError = (status: number, error: string): Reply => json(status, { error });
+
+const probePaths = ['/healthz', '/readyz', '/metrics'];
+const adminPaths = ['/', '/debug/clients', '/debug/config?node=ID', '/debug/model', '/debug/activity', ...probePaths];
 
 export class AdminServer {
   readonly #parts: AdminParts;
-  #server?: Server;
+  readonly #options: AdminServerOptions;
+  readonly #servers = new Set<Server>();
+  readonly #routes: Record<Listener, ReadonlyMap<string, Route>>;
+  #page?: Promise<string>;
 
-  constructor(parts: AdminParts) {
+  constructor(parts: AdminParts, options: Partial<AdminServerOptions> = {}) {
     this.#parts = parts;
+    this.#options = { ...defaultOptions, ...options };
+    const probe = new Map<string, Route>([
+      ['/healthz', () => text(200, 'ok')],
+      ['/readyz', () => (this.#parts.ready() ? text(200, 'ready') : text(503, 'initial sync not done'))],
+      ['/metrics', async () => {
+        const { contentType, text } = await this.#parts.metrics.exposition();
+        return { status: 200, type: contentType, body: text };
+      }],
+    ]);
+    const admin = new Map<string, Route>([
+      ...probe,
+      ['/', () => this.#statusPage()],
+      ['/debug/clients', () => json(200, clientsView(this.#parts))],
+      ['/debug/config', (query) => this.#config(query)],
+      ['/debug/model', () => json(200, modelView(this.#parts))],
+      ['/debug/activity', () => json(200, this.#parts.activity.toJSON())],
+    ]);
+    this.#routes = { admin, probe };
   }
 
-  async start(host: string, port: number): Promise<number> {
+  /** Binds one listener on `host:port` (port 0 picks one) and resolves with the bound port. */
+  async listen(listener: Listener, host: string, port: number): Promise<number> {
     const server = createServer((request, response) => {
-      const path = (request.url ?? '/').split('?')[0];
-      const send = (status: number, type: string, body: string) => {
-        response.writeHead(status, { 'content-type': type });
-        response.end(body);
-      };
-      switch (path) {
-        case '/healthz':
-          return send(200, 'text/plain', 'ok\n');
-        case '/readyz':
-          return this.#parts.ready() ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', 'initial sync not done\n');
-        case '/metrics':
-          return send(200, 'text/plain; version=0.0.4', this.#metrics());
-        case '/debug/streams':
-          return send(200, 'application/json', JSON.stringify(this.#parts.ads.streams(), null, 2) + '\n');
-        default:
-          return send(404, 'text/plain', 'not found: try /healthz, /readyz, /metrics or /debug/streams\n');
-      }
-    });
-    this.#server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
+      this.#handle(listener, request, response).catch((error: unknown) => {
+        log.warn({ listener, error: describeError(error) }, 'admin response failed');
+        response.destroy();
       });
     });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error) => log.error({ listener, error: describeError(error) }, 'admin HTTP server error'));
+    this.#servers.add(server);
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : port;
   }
 
+  /** Closes every listener and the connections they hold. */
   async stop(): Promise<void> {
-    const server = this.#server;
-    if (!server) return;
-    this.#server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const servers = [...this.#servers];
+    this.#servers.clear();
+    await Promise.all(
+      servers.map((server) => {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      }),
+    );
   }
 
-  #metrics(): string {
-    const source = this.#parts.source.status();
-    const pipeline = this.#parts.pipeline.stats();
-    const streams = this.#parts.ads.streams();
-    const byClass = new Map<string, number>();
-    let nacked = 0;
-    for (const stream of streams) {
-      byClass.set(stream.nodeClass ?? 'unidentified', (byClass.get(stream.nodeClass ?? 'unidentified') ?? 0) + 1);
-      for (const type of stream.types) if (type.lastNack && type.lastNack.version === type.lastVersionSent) nacked++;
+  async #handle(listener: Listener, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let reply: Reply;
+    try {
+      reply = await this.#route(listener, request);
+    } catch (error) {
+      log.warn({ listener, url: request.url?.slice(0, 200), error: describeError(error) }, 'admin request failed');
+      reply = text(500, `internal error: ${describeError(error)}`);
     }
-    const lines = [
-      gauge('kube_xds_ready', 'Initial sync done and snapshots published.', this.#parts.ready() ? 1 : 0),
-      gauge('kube_xds_source_synced', 'The source has listed every kind once.', source.synced ? 1 : 0),
-      gauge('kube_xds_source_connected', 'The source watch is healthy (0 during an API server outage).', source.connected ? 1 : 0),
-      counter('kube_xds_source_restarts_total', 'Watch restarts after errors.', source.restarts),
-      counter('kube_xds_source_bad_objects_total', 'Kubernetes objects skipped as malformed.', source.badObjects),
-      gauge('kube_xds_source_rejected_objects', 'Objects whose current version is rejected as malformed (a manifest file that does not parse counts once).', source.rejectedObjects),
-      gauge('kube_xds_source_duplicate_objects', 'Objects the file source finds defined more than once (the file that sorts last is used).', source.duplicateObjects),
-      gauge('kube_xds_services', 'Services in the model.', this.#parts.source.services().size),
-      counter('kube_xds_snapshot_flushes_total', 'Coalesced model changes applied.', pipeline.flushes),
-      counter('kube_xds_snapshot_endpoint_only_flushes_total', 'Flushes that only moved endpoints.', pipeline.endpointOnlyFlushes),
-      counter('kube_xds_build_failures_total', 'Service builds that failed (the Service keeps its previous resources).', pipeline.failedBuilds),
-      gauge('kube_xds_conflicting_services', 'Services left out because their resource names clash.', pipeline.conflictingServices),
-      '# HELP kube_xds_streams Connected ADS streams by client class.',
-      '# TYPE kube_xds_streams gauge',
-      ...[...byClass].map(([nodeClass, count]) => `kube_xds_streams{class="${nodeClass}"} ${count}`),
-      gauge('kube_xds_streams_nacking', 'Stream types whose latest response was rejected.', nacked),
-    ];
-    return lines.join('\n') + '\n';
+    if (response.destroyed) return;
+    const headers: Record<string, string | number> = {
+      'content-type': reply.type,
+      'content-length': Buffer.byteLength(reply.body),
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    };
+    if (reply.status === 405) headers.allow = 'GET, HEAD';
+    response.writeHead(reply.status, headers);
+    // Node leaves the body out of a HEAD response itself.
+    response.end(reply.body);
   }
-}
 
-function gauge(name: string, help: string, value: number): string {
-  return `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}`;
-}
+  #route(listener: Listener, request: IncomingMessage): Reply | Promise<Reply> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return text(405, `method ${request.method} not allowed: only GET and HEAD are served`);
+    const target = request.url ?? '';
+    if (target.length > maxUrlLength) return text(414, `request target too long (${target.length} characters; at most ${maxUrlLength})`);
+    if (!target.startsWith('/')) return text(400, 'the request target must be a path, such as /healthz');
+    const at = target.indexOf('?');
+    const path = at < 0 ? target : target.slice(0, at);
+    const route = this.#routes[listener].get(path);
+    if (route) return route(new URLSearchParams(at < 0 ? '' : target.slice(at + 1)));
+    const shown = path.slice(0, 200);
+    if (listener === 'probe') {
+      return text(404, `not found here: ${shown}. This address serves only ${probePaths.join(', ')}; the status page and the /debug/ views are on the admin address (--admin-address, loopback by default; in a cluster, kubectl port-forward to it).`);
+    }
+    return text(404, `not found: ${shown}. Try ${adminPaths.join(', ')}.`);
+  }
 
-function counter(name: string, help: string, value: number): string {
-  return `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name} ${value}`;
+  #config(query: URLSearchParams): Reply {
+    const unknown = [...new Set(query.keys())].filter((key) => key !== 'node');
+    if (unknown.length > 0) return jsonError(400, `unknown query parameter ${unknown.map((key) => `"${key}"`).join(', ')}: /debug/config takes node=ID`);
+    const nodes = query.getAll('node');
+    if (nodes.length === 0 || nodes[0] === '') return jsonError(400, 'give the node id: /debug/config?node=ID (the ids are in /debug/clients)');
+    if (nodes.length > 1) return jsonError(400, 'give node once: /debug/config shows one node at a time');
+    const view = configView(this.#parts.ads.clients(), nodes[0]!);
+    return view ? json(200, view) : jsonError(404, `no connected client has node id "${nodes[0]}" (the connected ones are in /debug/clients)`);
+  }
+
+  async #statusPage(): Promise<Reply> {
+    const file = this.#options.pageFile;
+    // Cached once read; a failed read is tried again on the next request.
+    this.#page ??= readFile(file, 'utf8').catch((error: unknown) => {
+      this.#page = undefined;
+      throw error;
+    });
+    try {
+      return { status: 200, type: 'text/html; charset=utf-8', body: await this.#page };
+    } catch (error) {
+      const path = file instanceof URL ? file.pathname : file;
+      return text(500, `the status page ${path} could not be read (${describeError(error)}); the JSON views under /debug/ still answer`);
+    }
+  }
 }

@@ -103,7 +103,7 @@ async function experiment(print: Print, dir: string, running: Running, signal: A
   const manifest = join(manifests, 'echo.yaml');
   await writeFile(manifest, demoManifests(backends.slice(0, 1)));
   const gatewayPort = envoy.found ? await freePort() : undefined;
-  const flags = ['--source', `file:${manifests}`, '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--log-level', 'warn'];
+  const flags = ['--source', `file:${manifests}`, '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0', '--log-level', 'warn'];
   if (gatewayPort !== undefined) flags.push('--gateway-port', String(gatewayPort));
   running.controlPlane = new ControlPlane(serveConfig(parseFlags(serveFlags, flags, {})));
   const { ports, synced } = await running.controlPlane.start();

@@ -80,7 +80,7 @@ async function measure(pods: readonly Pod[], windowMs: number): Promise<{ rows: 
   try {
     cluster.setPods(five);
     const gatewayPort = await freePort();
-    const flags = [...cluster.serveArgs(), '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--log-level', 'warn'];
+    const flags = [...cluster.serveArgs(), '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0', '--log-level', 'warn'];
     controlPlane = new ControlPlane({
       ...serveConfig(parseFlags(serveFlags, flags, {})),
       envoy: envoyConfigOptions({ gatewayPorts: [gatewayPort], updateMergeWindowMs: windowMs }),

@@ -29,7 +29,7 @@ interface Server {
 
 async function start(): Promise<Server> {
   if (setup.kind === 'control-plane') {
-    const flags = ['--kubeconfig', setup.kubeconfig, '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--log-level', 'warn'];
+    const flags = ['--kubeconfig', setup.kubeconfig, '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0', '--log-level', 'warn'];
     const controlPlane = new ControlPlane(serveConfig(parseFlags(serveFlags, flags, {})));
     const afterAds = watchPublishes(controlPlane.cache);
     const { ports, synced } = await controlPlane.start();

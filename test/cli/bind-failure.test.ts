@@ -22,11 +22,12 @@ async function close(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-async function serveWith(addresses: { xds: string; admin: string }) {
+async function serveWith(addresses: { xds: string; admin: string; probe?: string }) {
   const dir = await mkdtemp(join(tmpdir(), 'kube-xds-bind-'));
   try {
     // Bounded: an occupied port used to leave a process that never exits and never gets ready.
-    return await cli(['serve', '--source', `file:${dir}`, '--xds-address', addresses.xds, '--admin-address', addresses.admin], { timeoutMs: 15_000 });
+    const args = ['serve', '--source', `file:${dir}`, '--xds-address', addresses.xds, '--admin-address', addresses.admin, '--probe-address', addresses.probe ?? '127.0.0.1:0'];
+    return await cli(args, { timeoutMs: 15_000 });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -37,6 +38,16 @@ test('an occupied admin port: serve exits 1 naming --admin-address and the addre
   try {
     const result = await serveWith({ xds: '127.0.0.1:0', admin: address });
     assert.equal(result, { code: 1, stdout: '', stderr: `kube-xds: --admin-address ${address}: address already in use\n` });
+  } finally {
+    await close(server);
+  }
+});
+
+test('an occupied probe port: serve exits 1 naming --probe-address and the address', async () => {
+  const { server, address } = await occupy();
+  try {
+    const result = await serveWith({ xds: '127.0.0.1:0', admin: '127.0.0.1:0', probe: address });
+    assert.equal(result, { code: 1, stdout: '', stderr: `kube-xds: --probe-address ${address}: address already in use\n` });
   } finally {
     await close(server);
   }
@@ -59,22 +70,31 @@ class CountingSource extends MemorySource {
   }
 }
 
-test('a failed start closes the server that did bind and never starts the source', async () => {
+async function listenAgain(port: number): Promise<void> {
+  const again = createServer();
+  await new Promise<void>((resolve, reject) => again.once('error', reject).listen(port, '127.0.0.1', resolve));
+  await close(again);
+}
+
+test('a failed start closes the servers that did bind and never starts the source', async () => {
   const { server, address } = await occupy();
-  const xdsPort = await freePort('127.0.0.1');
-  const source = new CountingSource();
-  const config = serveConfig(parseFlags(serveFlags, ['--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', address], {}));
+  const [xdsPort, adminPort] = [await freePort('127.0.0.1'), await freePort('127.0.0.1')];
   try {
-    const controlPlane = new ControlPlane(config, source);
-    const failure = await controlPlane.start().then(async () => {
-      await controlPlane.stop();
-      return new Error('start succeeded on an occupied admin port');
-    }, (error: Error) => error);
-    assert.is(failure.message, `--admin-address ${address}: address already in use`);
-    assert.is(source.starts, 0);
-    const again = createServer();
-    await new Promise<void>((resolve, reject) => again.once('error', reject).listen(xdsPort, '127.0.0.1', resolve));
-    await close(again);
+    for (const [flag, flags] of [
+      ['--admin-address', ['--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', address, '--probe-address', '127.0.0.1:0']],
+      ['--probe-address', ['--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', `127.0.0.1:${adminPort}`, '--probe-address', address]],
+    ] as const) {
+      const source = new CountingSource();
+      const controlPlane = new ControlPlane(serveConfig(parseFlags(serveFlags, flags, {})), source);
+      const failure = await controlPlane.start().then(async () => {
+        await controlPlane.stop();
+        return new Error(`start succeeded on an occupied ${flag}`);
+      }, (error: Error) => error);
+      assert.is(failure.message, `${flag} ${address}: address already in use`);
+      assert.is(source.starts, 0);
+      await listenAgain(xdsPort);
+      await listenAgain(adminPort);
+    }
   } finally {
     await close(server);
   }

@@ -25,7 +25,7 @@ test('a bad flag or environment variable exits 2 with a clear message', async ()
   const badEnv = await cli(['serve'], { env: { KUBE_XDS_XDS_ADDRESS: 'localhost' } });
   assert.is(badEnv.code, 2);
   assert.match(badEnv.stderr, '--xds-address must be HOST:PORT');
-  const noFolder = await cli(['serve', '--source', 'file:/nonexistent/kube-xds', '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0']);
+  const noFolder = await cli(['serve', '--source', 'file:/nonexistent/kube-xds', '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0']);
   assert.is(noFolder.code, 1);
   assert.match(noFolder.stderr, 'initial sync failed');
   const noCommand = await cli(['launch']);
@@ -68,26 +68,32 @@ test('bootstrap envoy prints a valid Bootstrap for each role', async () => {
   assert.match(badRole.stderr, '--role must be gateway or sidecar');
 });
 
-test('serve on a folder: /healthz, /readyz, /metrics and /debug/streams answer', async () => {
+test('serve on a folder: /healthz, /readyz and /metrics on both listeners, /debug/clients on the admin one only', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kube-xds-cli-'));
   await writeFile(join(dir, 'svc.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {ports: [{port: 80, name: http}]}\n');
   const { ControlPlane, serveConfig } = await import('../../bin/serve.ts');
   const { parseFlags } = await import('../../bin/flags.ts');
-  const controlPlane = new ControlPlane(serveConfig(parseFlags(serveFlags, ['--source', `file:${dir}`, '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0'], {})));
+  const flags = ['--source', `file:${dir}`, '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0'];
+  const controlPlane = new ControlPlane(serveConfig(parseFlags(serveFlags, flags, {})));
   try {
     const { ports, synced } = await controlPlane.start();
     await synced;
-    const get = async (path: string) => {
-      const response = await fetch(`http://127.0.0.1:${ports.admin}${path}`);
-      return { status: response.status, body: await response.text() };
-    };
-    assert.equal(await get('/healthz'), { status: 200, body: 'ok\n' });
-    assert.is((await get('/readyz')).status, 200);
-    const metrics = (await get('/metrics')).body;
-    assert.match(metrics, /^kube_xds_ready 1$/m);
-    assert.match(metrics, /^kube_xds_services 1$/m);
-    assert.equal(JSON.parse((await get('/debug/streams')).body), []);
-    assert.is((await get('/nope')).status, 404);
+    assert.is.not(ports.admin, ports.probe);
+    for (const port of [ports.admin, ports.probe]) {
+      const get = async (path: string) => {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`);
+        return { status: response.status, body: await response.text() };
+      };
+      assert.equal(await get('/healthz'), { status: 200, body: 'ok\n' });
+      assert.is((await get('/readyz')).status, 200);
+      const metrics = (await get('/metrics')).body;
+      assert.match(metrics, /^kube_xds_ready 1$/m);
+      assert.match(metrics, /^kube_xds_services 1$/m);
+      assert.is((await get('/nope')).status, 404);
+    }
+    const clients = await fetch(`http://127.0.0.1:${ports.admin}/debug/clients`);
+    assert.equal(await clients.json(), []);
+    assert.is((await fetch(`http://127.0.0.1:${ports.probe}/debug/clients`)).status, 404);
   } finally {
     await controlPlane.stop();
     await rm(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { freePort } from '../../bin/demo/free-port.ts';
 import { cli } from './run-cli.ts';
 
 const packageVersion: string = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -16,7 +17,7 @@ test('--version and version print the package version', async () => {
 });
 
 test('-h and --help work on every command, and print only that command', async () => {
-  const commands = [['serve'], ['bootstrap'], ['bootstrap', 'grpc'], ['bootstrap', 'envoy'], ['demo'], ['version'], ['help']];
+  const commands = [['serve'], ['bootstrap'], ['bootstrap', 'grpc'], ['bootstrap', 'envoy'], ['status'], ['demo'], ['version'], ['help']];
   const runs = commands.flatMap((command) => ['-h', '--help'].map(async (flag) => ({ command, flag, result: await cli([...command, flag]) })));
   for (const { command, flag, result } of await Promise.all(runs)) {
     const name = command.join(' ');
@@ -42,6 +43,11 @@ test('help COMMAND shows that command only', async () => {
   const demo = await cli(['help', 'demo']);
   assert.match(demo.stdout, /^kube-xds demo\b/);
   assert.not.match(demo.stdout, /--/);
+  const status = await cli(['help', 'status']);
+  assert.match(status.stdout, /^kube-xds status \[flags\]/);
+  assert.match(status.stdout, '--admin-address HOST:PORT');
+  assert.match(status.stdout, 'kubectl -n kube-xds port-forward deploy/kube-xds 18080');
+  assert.not.match(status.stdout, /--coalesce-window|--role/);
   const unknown = await cli(['help', 'launch']);
   assert.is(unknown.code, 2);
   assert.match(unknown.stderr, 'kube-xds: unknown command "launch"');
@@ -55,7 +61,7 @@ test('help has no empty notes and says what a bare number means for a duration',
 });
 
 /** Were a flag error let through, serve would stop at once instead of listening on the default ports. */
-const harmless = ['--source', 'file:/nonexistent/kube-xds', '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0'];
+const harmless = ['--source', 'file:/nonexistent/kube-xds', '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0'];
 
 test('durations take units; a bare number is refused with the units offered', async () => {
   const bare = await cli(['serve', ...harmless, '--coalesce-window', '10']);
@@ -79,15 +85,16 @@ async function importsOf(args: readonly string[]): Promise<{ code: number | null
 
 const heavy = /@kubernetes\/client-node|@grpc\/grpc-js|\/generated\/envoy\.js/;
 
-test('help, the version and flag errors load no Kubernetes client, gRPC or generated protos', async () => {
+test('help, the version, flag errors and status load no Kubernetes client, gRPC or generated protos', async () => {
   // The check sees them when they are loaded: serve on a folder that does not exist gets that far.
   const serve = await importsOf(['serve', ...harmless, '--log-level', 'silent']);
   assert.is(serve.code, 1);
   assert.ok(serve.urls.some((url) => url.includes('@kubernetes/client-node')), 'the recorder sees @kubernetes/client-node');
   assert.ok(serve.urls.some((url) => url.endsWith('/generated/envoy.js')), 'the recorder sees generated/envoy.js');
-  for (const args of [['help'], ['serve', '--help'], ['--version'], ['serve', '--nope'], ['serve', ...harmless, '--coalesce-window', '10'], ['demo', '--help']]) {
+  const nobodyListens = ['--admin-address', `127.0.0.1:${await freePort('127.0.0.1')}`];
+  for (const args of [['help'], ['serve', '--help'], ['--version'], ['serve', '--nope'], ['serve', ...harmless, '--coalesce-window', '10'], ['demo', '--help'], ['status', '--help'], ['status', '--output', 'yaml'], ['status', ...nobodyListens]]) {
     const { code, urls } = await importsOf(args);
-    assert.ok(code === 0 || code === 2, `${args.join(' ')} exited ${code}`);
+    assert.ok(code === 0 || code === 2 || (args[0] === 'status' && code === 1), `${args.join(' ')} exited ${code}`);
     assert.ok(urls.some((url) => url.endsWith('/bin/cli.ts')), `${args.join(' ')}: recorded`);
     assert.equal(urls.filter((url) => heavy.test(url)), [], `${args.join(' ')} loaded them`);
   }

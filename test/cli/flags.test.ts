@@ -66,6 +66,8 @@ test('addresses and durations are validated', () => {
 test('serve config: defaults, file source, filters, and clear errors', () => {
   const defaults = serveConfig(parseFlags(serveFlags, [], {}));
   assert.equal(defaults.xds, { host: '0.0.0.0', port: 18000 });
+  assert.equal(defaults.admin, { host: '127.0.0.1', port: 18080 }, 'the debug views stay on loopback unless asked');
+  assert.equal(defaults.probe, { host: '0.0.0.0', port: 18081 }, 'kubelet and Prometheus reach the probe address');
   assert.equal(defaults.source, { kind: 'kubernetes', kubeconfig: undefined });
   assert.is(defaults.coalesceWindowMs, 10);
   assert.is(defaults.coalesceMaxDelayMs, 100);
@@ -84,6 +86,9 @@ test('serve config: defaults, file source, filters, and clear errors', () => {
   bad(['--log-level', 'loud'], /--log-level must be one of/);
   bad(['--gateway-port', '0'], /--gateway-port must be a port/);
   bad(['--coalesce-window', '200ms'], /--coalesce-max-delay must not be shorter/);
+  bad(['--probe-address', '127.0.0.1:18080'], /--probe-address and --admin-address are both 127\.0\.0\.1:18080/);
+  bad(['--probe-address', 'nohost'], /--probe-address must be HOST:PORT/);
+  assert.equal(serveConfig(parseFlags(serveFlags, ['--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0'], {})).probe, { host: '127.0.0.1', port: 0 });
 });
 
 test.run();

@@ -1,5 +1,6 @@
 // deploy/base: the control plane itself. Minimal RBAC bound to the pod's ServiceAccount, the
-// Deployment wired to the admin and xDS ports it serves, and a Service that exposes them.
+// Deployment wired to the xDS and probe ports it serves (the admin address stays on loopback),
+// and a Service that exposes them.
 // deploy/namespaced: the same control plane reading only the namespaces it watches, through
 // Roles in those namespaces and nothing cluster-wide.
 import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -7,6 +8,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
+import { parseAddress } from '../../bin/flags.ts';
+import { serveFlags } from '../../bin/serve.ts';
 import { addressPort, invocation, serveSetting } from './cli.ts';
 import {
   copyOfDeploy,
@@ -79,14 +82,15 @@ function serviceAccountSubject(rendered: Rendered) {
   return { kind: 'ServiceAccount', name: account.metadata.name, namespace: account.metadata.namespace };
 }
 
-function servePorts(container: Container): { xds: number; admin: number } {
+function servePorts(container: Container): { xds: number; probe: number; admin: { host: string; port: number } } {
   const call = invocation(container);
   assert.ok(call, 'the kube-xds container runs the kube-xds CLI');
   assert.is(call.subcommand, 'serve');
   const xds = serveSetting(container, call, '--xds-address', 'KUBE_XDS_XDS_ADDRESS');
-  const admin = serveSetting(container, call, '--admin-address', 'KUBE_XDS_ADMIN_ADDRESS');
-  assert.ok(xds && admin, 'the xDS and admin addresses are set explicitly');
-  return { xds: addressPort(xds), admin: addressPort(admin) };
+  const probe = serveSetting(container, call, '--probe-address', 'KUBE_XDS_PROBE_ADDRESS');
+  assert.ok(xds && probe, 'the xDS and probe addresses are set explicitly');
+  const admin = serveSetting(container, call, '--admin-address', 'KUBE_XDS_ADMIN_ADDRESS') ?? serveFlags.find((flag) => flag.name === 'admin-address')!.default!;
+  return { xds: addressPort(xds), probe: addressPort(probe), admin: parseAddress('admin-address', admin) };
 }
 
 test('ClusterRole: exactly list and watch on services and endpointslices', () => {
@@ -128,31 +132,45 @@ test('Deployment: two replicas spread over nodes, a grace period for streams, li
   assert.ok(resources.limits?.memory, 'a memory limit');
 });
 
-test('probes: liveness on /healthz and readiness on /readyz, both on the admin port', () => {
+test('probes: liveness on /healthz and readiness on /readyz, both on the probe port', () => {
   const { container } = controlPlane();
-  const { admin } = servePorts(container);
+  const { probe: probePort } = servePorts(container);
   for (const [probe, path] of [[container.livenessProbe, '/healthz'], [container.readinessProbe, '/readyz']] as const) {
     assert.ok(probe?.httpGet, `an HTTP probe for ${path}`);
     assert.is(probe.httpGet.path, path);
-    assert.is(resolvePort([container], probe.httpGet.port)?.containerPort, admin, `${path} probes the admin port ${admin}`);
+    assert.is(resolvePort([container], probe.httpGet.port)?.containerPort, probePort, `${path} probes the probe port ${probePort}`);
   }
 });
 
-test('container ports are the ports serve listens on', () => {
-  const { container } = controlPlane();
-  const { xds, admin } = servePorts(container);
-  assert.equal((container.ports ?? []).map((port) => port.containerPort).sort(), [xds, admin].sort());
+test('the admin address (status page, /debug/ views) listens on loopback only', () => {
+  const { admin } = servePorts(controlPlane().container);
+  assert.ok(['127.0.0.1', '::1', 'localhost'].includes(admin.host), `the admin address ${admin.host}:${admin.port} is reachable from outside the pod`);
 });
 
-test('Service exposes xDS (appProtocol grpc) and admin on the control plane pods', () => {
+test('container ports are the ports serve listens on beyond loopback', () => {
+  const { container } = controlPlane();
+  const { xds, probe } = servePorts(container);
+  assert.equal((container.ports ?? []).map((port) => port.containerPort).sort(), [xds, probe].sort());
+});
+
+test('Prometheus scrapes /metrics on the probe port', () => {
   const { deployment, container } = controlPlane();
-  const { xds, admin } = servePorts(container);
+  const { probe } = servePorts(container);
+  const annotations = (deployment.spec.template.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+  assert.equal([annotations['prometheus.io/scrape'], annotations['prometheus.io/port'], annotations['prometheus.io/path']], ['true', String(probe), '/metrics']);
+});
+
+test('Service exposes xDS (appProtocol grpc) and the probe port on the control plane pods, never the admin port', () => {
+  const { deployment, container } = controlPlane();
+  const { xds, probe, admin } = servePorts(container);
   const [service] = ofKind<Service>(base(), 'Service');
   assert.ok(service?.spec.selector && matchesSelector(deployment.spec.template.metadata.labels, service.spec.selector));
-  const target = (port: number) => service.spec.ports.find((candidate) => resolvePort([container], candidate.targetPort ?? candidate.port)?.containerPort === port);
+  const targetPort = (candidate: Service['spec']['ports'][number]) => resolvePort([container], candidate.targetPort ?? candidate.port)?.containerPort ?? candidate.targetPort ?? candidate.port;
+  const target = (port: number) => service.spec.ports.find((candidate) => targetPort(candidate) === port);
   assert.is(target(xds)?.port, 18000);
   assert.is(target(xds)?.appProtocol, 'grpc');
-  assert.is(target(admin)?.port, 18080);
+  assert.is(target(probe)?.port, 18081);
+  assert.not.ok(target(admin.port), `the Service reaches the loopback admin port ${admin.port}`);
 });
 
 test('PodDisruptionBudget keeps one control plane pod up', () => {

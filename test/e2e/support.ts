@@ -112,7 +112,7 @@ export class Cluster {
   }
 
   controlPlane(xdsPort = 0): ControlPlane {
-    const flags = [...this.serveArgs(), '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', '127.0.0.1:0', '--log-level', 'silent'];
+    const flags = [...this.serveArgs(), '--xds-address', `127.0.0.1:${xdsPort}`, '--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0', '--log-level', 'silent'];
     return new ControlPlane(serveConfig(parseFlags(serveFlags, flags, {})));
   }
 

@@ -1,5 +1,7 @@
 // The control plane as users run it: the CLI in a process of its own, which a test can kill
-// with SIGKILL and start again on the same ports, and read through its admin endpoint.
+// with SIGKILL and start again on the same ports, and read through its admin endpoint. Both
+// HTTP listeners are on loopback: the admin one (everything) and the probe one (probes and
+// metrics only).
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { StreamStatus } from '../../control-plane/stream-status.ts';
 import type { TypeUrl } from '../../control-plane/types.ts';
@@ -10,22 +12,29 @@ const cli = new URL('../../bin/kube-xds.js', import.meta.url).pathname;
 
 export class CliControlPlane {
   readonly xdsAddress: string;
-  readonly #adminUrl: string;
+  /** The admin listener: the status page, /debug/ views, probes and metrics. */
+  readonly adminUrl: string;
+  /** The probe listener: /healthz, /readyz and /metrics only. */
+  readonly probeUrl: string;
   readonly #args: readonly string[];
   #child?: ChildProcess;
   #exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The end of what the process logged (warnings and errors), for failure messages. */
   #log = '';
 
-  private constructor(xdsPort: number, adminPort: number, args: readonly string[]) {
+  private constructor(xdsPort: number, adminPort: number, probePort: number, args: readonly string[]) {
     this.xdsAddress = `127.0.0.1:${xdsPort}`;
-    this.#adminUrl = `http://127.0.0.1:${adminPort}`;
-    this.#args = ['serve', '--xds-address', this.xdsAddress, '--admin-address', `127.0.0.1:${adminPort}`, '--log-level', 'warn', ...args];
+    this.adminUrl = `http://127.0.0.1:${adminPort}`;
+    this.probeUrl = `http://127.0.0.1:${probePort}`;
+    this.#args = [
+      'serve', '--xds-address', this.xdsAddress, '--admin-address', `127.0.0.1:${adminPort}`, '--probe-address', `127.0.0.1:${probePort}`,
+      '--log-level', 'warn', ...args,
+    ];
   }
 
   /** Starts `kube-xds serve` with `args` (beside its addresses) and waits until it is ready. */
   static async start(args: readonly string[]): Promise<CliControlPlane> {
-    const controlPlane = new CliControlPlane(await freePort('127.0.0.1'), await freePort('127.0.0.1'), args);
+    const controlPlane = new CliControlPlane(await freePort('127.0.0.1'), await freePort('127.0.0.1'), await freePort('127.0.0.1'), args);
     await controlPlane.restart();
     return controlPlane;
   }
@@ -59,8 +68,9 @@ export class CliControlPlane {
     if (this.#child?.exitCode === null && this.#child.signalCode === null) await this.kill('SIGTERM');
   }
 
+  /** Every connected stream (`/debug/clients`). */
   async streams(): Promise<StreamStatus[]> {
-    return (await this.#get('/debug/streams')).json() as Promise<StreamStatus[]>;
+    return (await this.#get('/debug/clients')).json() as Promise<StreamStatus[]>;
   }
 
   /** The version of `type` each node's stream last ACKed, by node id. */
@@ -84,6 +94,6 @@ export class CliControlPlane {
   }
 
   #get(path: string): Promise<Response> {
-    return fetch(`${this.#adminUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
+    return fetch(`${this.adminUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
   }
 }
