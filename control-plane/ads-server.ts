@@ -6,6 +6,7 @@ import { describeError, KubeXdsError } from '../common/errors.ts';
 import type { NodeClassifier } from './client-profile.ts';
 import { DeltaStream } from './delta-stream.ts';
 import { noObserver, type AdsObserver } from './observer.ts';
+import { rawMethod } from './raw-method.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
 import { SotwStream } from './sotw-stream.ts';
 import type { StreamStatus } from './stream-status.ts';
@@ -43,20 +44,10 @@ export const defaultAdsServerOptions: AdsServerOptions = Object.freeze({
   maxPendingResponseBytes: 32 * 1024 * 1024,
 });
 
-const identity = (value: Buffer) => value;
-const adsMethod = (name: string) =>
-  ({
-    path: `/envoy.service.discovery.v3.AggregatedDiscoveryService/${name}`,
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  }) as const;
+const ads = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 export const adsServiceDefinition: grpc.ServiceDefinition = {
-  StreamAggregatedResources: adsMethod('StreamAggregatedResources'),
-  DeltaAggregatedResources: adsMethod('DeltaAggregatedResources'),
+  StreamAggregatedResources: rawMethod(ads, 'StreamAggregatedResources', true),
+  DeltaAggregatedResources: rawMethod(ads, 'DeltaAggregatedResources', true),
 };
 
 type AdsCall = grpc.ServerDuplexStream<Buffer, Buffer>;

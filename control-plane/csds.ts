@@ -6,6 +6,7 @@ import { badRequest, describeError, KubeXdsError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import { envoy, google } from '../generated/envoy.js';
 import type { ClientView } from './ads-server.ts';
+import { rawMethod } from './raw-method.ts';
 import type { NackRecord, SyncState, TypeStatus } from './stream-status.ts';
 
 const { ClientStatusRequest, ClientStatusResponse, ConfigStatus } = envoy.service.status.v3;
@@ -15,16 +16,7 @@ type GenericXdsConfig = envoy.service.status.v3.ClientConfig.GenericXdsConfig.$P
 type StringMatcher = envoy.type.matcher.v3.StringMatcher.$Properties;
 type Node = envoy.config.core.v3.INode;
 
-const identity = (value: Buffer) => value;
-const method = (name: string, stream: boolean) => ({
-  path: `/envoy.service.status.v3.ClientStatusDiscoveryService/${name}`,
-  requestStream: stream,
-  responseStream: stream,
-  requestSerialize: identity,
-  requestDeserialize: identity,
-  responseSerialize: identity,
-  responseDeserialize: identity,
-});
+const csds = 'envoy.service.status.v3.ClientStatusDiscoveryService';
 
 /** The server's view of a type, for every resource of it the client holds. */
 const configStatusOf: Record<SyncState, envoy.service.status.v3.ConfigStatus> = {
@@ -66,7 +58,7 @@ export function csdsService(clients: () => readonly ClientView[]): { definition:
     call.on('error', () => {}); // the client went away: nothing to clean up
   };
   return {
-    definition: { FetchClientStatus: method('FetchClientStatus', false), StreamClientStatus: method('StreamClientStatus', true) },
+    definition: { FetchClientStatus: rawMethod(csds, 'FetchClientStatus', false), StreamClientStatus: rawMethod(csds, 'StreamClientStatus', true) },
     implementation: { FetchClientStatus: fetch, StreamClientStatus: stream },
   };
 }
