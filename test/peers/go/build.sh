@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the grpc-go test peers: OUT_DIR/client, OUT_DIR/backend and OUT_DIR/csds.
+# Builds the grpc-go test peers: OUT_DIR/client, OUT_DIR/backend, OUT_DIR/csds and OUT_DIR/gocp.
 # Writes nothing inside the repository: binaries go to OUT_DIR, modules to the normal
 # GOMODCACHE (outside the repository).
 set -euo pipefail
@@ -19,5 +19,5 @@ out="$(cd "$1" && pwd)"
 
 cd "$here"
 # -mod=readonly: never rewrite go.mod/go.sum in the repository.
-go build -mod=readonly -trimpath -buildvcs=false -o "$out/" ./client ./backend ./csds
-echo "built $out/client $out/backend $out/csds" >&2
+go build -mod=readonly -trimpath -buildvcs=false -o "$out/" ./client ./backend ./csds ./gocp
+echo "built $out/client $out/backend $out/csds $out/gocp" >&2
