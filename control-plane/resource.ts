@@ -41,3 +41,69 @@ export function encodeResource<T extends TypeUrl>(type: T, message: MessageOf[T]
   interned.set(version, resource);
   return resource;
 }
+
+/**
+ * A resource whose message is `fields` concatenated: a protobuf message is the
+ * concatenation of its encoded fields, and a repeated field is one tag, length and value
+ * per element. For a large message kept in parts, so that a change re-encodes only its own
+ * part. `contentId` stands in for a hash of the bytes (megabytes are not rehashed): equal
+ * content must have an equal contentId and different content a different one, e.g. a
+ * count and a sum of the parts' digests. The bytes are assembled when first read (a class
+ * that no client reads never pays for them), then `assembled` is told where the fields start
+ * in them (a later version can copy what did not change from there); the fields must not
+ * change. Not interned, and for types whose resources need no EDS resource.
+ */
+export function resourceFromFields(
+  type: TypeUrl,
+  name: string,
+  fields: readonly Uint8Array[],
+  contentId: string,
+  assembled?: (any: Uint8Array, fieldsStart: number) => void,
+): Resource {
+  const hash = createHash('sha256').update(`${type}\0${name}\0${contentId}`).digest();
+  let pending: { fields: readonly Uint8Array[]; assembled?: typeof assembled } | undefined = { fields, assembled };
+  let any: Uint8Array | undefined;
+  return {
+    type,
+    name,
+    version: hash.subarray(0, 12).toString('base64url'),
+    digest: hash.readBigUInt64BE(0),
+    get any() {
+      if (!any) {
+        const { fields, assembled } = pending!;
+        pending = undefined;
+        const result = anyOfFields(type, fields);
+        any = result.any;
+        assembled?.(result.any, result.fieldsStart);
+      }
+      return any;
+    },
+  };
+}
+
+/** google.protobuf.Any: type_url (1), then value (2) as tag, length and the fields. */
+function anyOfFields(type: TypeUrl, fields: readonly Uint8Array[]): { any: Uint8Array; fieldsStart: number } {
+  let length = 0;
+  for (const field of fields) length += field.byteLength;
+  const head = google.protobuf.Any.encode({ type_url: type }).finish();
+  const valueHeader = lengthDelimitedHeader(2, length);
+  const fieldsStart = head.byteLength + valueHeader.byteLength;
+  // Not zero-filled: every byte is written below.
+  const any = new Uint8Array(Buffer.allocUnsafeSlow(fieldsStart + length).buffer, 0, fieldsStart + length);
+  any.set(head, 0);
+  any.set(valueHeader, head.byteLength);
+  let offset = fieldsStart;
+  for (const field of fields) {
+    any.set(field, offset);
+    offset += field.byteLength;
+  }
+  return { any, fieldsStart };
+}
+
+/** The tag and length that precede a length-delimited field's `length` bytes. */
+export function lengthDelimitedHeader(fieldNumber: number, length: number): Uint8Array {
+  const bytes = [(fieldNumber << 3) | 2];
+  for (; length > 0x7f; length = Math.floor(length / 128)) bytes.push((length % 128) | 0x80);
+  bytes.push(length);
+  return new Uint8Array(bytes);
+}

@@ -1,9 +1,11 @@
 // The builders by client class. Listeners and routes of a proxyless client belong to one
-// Service each; Envoy's span Services, so they are built from the whole model.
+// Service each; Envoy's span Services: they are built from the whole model, or kept up to
+// date a Service at a time from its virtual hosts and its class's layout.
 import type { ServiceModel } from '../k8s/model.ts';
 import { envoyServiceResources } from './envoy-cluster.ts';
-import { gatewayRouting } from './envoy-gateway.ts';
-import { sidecarRouting } from './envoy-sidecar.ts';
+import { gatewayLayout } from './envoy-gateway.ts';
+import { envoyRouting, type EnvoyRoutingLayout } from './envoy-routing.ts';
+import { sidecarLayout } from './envoy-sidecar.ts';
 import type { EnvoyConfigOptions } from './options.ts';
 import { proxylessServiceResources } from './proxyless.ts';
 import { emptyResourceSet, mergeResourceSets, type ClientClass, type ResourceSet } from './resource-set.ts';
@@ -15,13 +17,19 @@ export function serviceResources(service: ServiceModel, clientClass: ClientClass
 
 /** Envoy's listeners and RouteConfigurations, which span Services (none for proxyless). */
 export function sharedRouting(services: readonly ServiceModel[], clientClass: ClientClass, options: EnvoyConfigOptions): ResourceSet {
+  const layout = envoyRoutingLayout(clientClass, options);
+  return layout ? envoyRouting(layout, services, options) : emptyResourceSet();
+}
+
+/** Where Envoy's virtual hosts go and which listeners serve them; none for proxyless. */
+export function envoyRoutingLayout(clientClass: ClientClass, options: EnvoyConfigOptions): EnvoyRoutingLayout | undefined {
   switch (clientClass) {
     case 'proxyless':
-      return emptyResourceSet();
+      return undefined;
     case 'gateway':
-      return gatewayRouting(services, options);
+      return gatewayLayout(options);
     case 'sidecar':
-      return sidecarRouting(services, options);
+      return sidecarLayout(options);
   }
 }
 

@@ -2,19 +2,22 @@
 // `:authority` to every Service port.
 import type { ServiceModel } from '../k8s/model.ts';
 import { envoyListener } from './envoy-listener.ts';
-import { envoyRouteConfiguration } from './envoy-routes.ts';
+import { envoyRouting, type EnvoyRoutingLayout } from './envoy-routing.ts';
 import { gatewayListenerName, gatewayRouteConfigName } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';
-import { routableServicePorts } from './ports.ts';
-import { emptyResourceSet, mergeResourceSets, type ResourceSet } from './resource-set.ts';
+import type { ResourceSet } from './resource-set.ts';
+
+/** A listener per gateway port, all on the one RouteConfiguration, which holds every virtual host. */
+export function gatewayLayout(options: EnvoyConfigOptions): EnvoyRoutingLayout {
+  return {
+    fixedListeners: () => options.gatewayPorts.map((port) => envoyListener(gatewayListenerName(port), '0.0.0.0', port, gatewayRouteConfigName, options)),
+    fixedRouteConfigs: [gatewayRouteConfigName],
+    routeConfigOf: () => gatewayRouteConfigName,
+    listenersOf: () => [],
+  };
+}
 
 /** The gateway's listeners and its one RouteConfiguration: they span every Service. */
 export function gatewayRouting(services: readonly ServiceModel[], options: EnvoyConfigOptions): ResourceSet {
-  return mergeResourceSets([
-    {
-      ...emptyResourceSet(),
-      listeners: options.gatewayPorts.map((port) => envoyListener(gatewayListenerName(port), '0.0.0.0', port, gatewayRouteConfigName, options)),
-      routes: [envoyRouteConfiguration(gatewayRouteConfigName, routableServicePorts(services), options)],
-    },
-  ]);
+  return envoyRouting(gatewayLayout(options), services, options);
 }

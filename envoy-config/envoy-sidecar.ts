@@ -2,23 +2,23 @@
 // port (Envoy rejects two listeners on one address), each with a virtual host per Service on
 // that port. The app dials 127.0.0.1:P with its authority set to the Service name.
 import type { ServiceModel } from '../k8s/model.ts';
-import { groupBy } from './collections.ts';
 import { envoyListener } from './envoy-listener.ts';
-import { envoyRouteConfiguration } from './envoy-routes.ts';
+import { envoyRouting, type EnvoyRoutingLayout } from './envoy-routing.ts';
 import { sidecarListenerName, sidecarRouteConfigName } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';
-import { routableServicePorts } from './ports.ts';
-import { mergeResourceSets, type ResourceSet } from './resource-set.ts';
+import type { ResourceSet } from './resource-set.ts';
+
+/** A listener and a RouteConfiguration per Service port number, while any Service has that port. */
+export function sidecarLayout(options: EnvoyConfigOptions): EnvoyRoutingLayout {
+  return {
+    fixedListeners: () => [],
+    fixedRouteConfigs: [],
+    routeConfigOf: (port) => sidecarRouteConfigName(port),
+    listenersOf: (routeConfigName, port) => [envoyListener(sidecarListenerName(port), '127.0.0.1', port, routeConfigName, options)],
+  };
+}
 
 /** The sidecar's listeners and RouteConfigurations: they span every Service on a port. */
 export function sidecarRouting(services: readonly ServiceModel[], options: EnvoyConfigOptions): ResourceSet {
-  const byPort = groupBy(routableServicePorts(services), ({ port }) => port.port);
-  return mergeResourceSets(
-    [...byPort].map(([port, sharing]) => ({
-      listeners: [envoyListener(sidecarListenerName(port), '127.0.0.1', port, sidecarRouteConfigName(port), options)],
-      routes: [envoyRouteConfiguration(sidecarRouteConfigName(port), sharing, options)],
-      clusters: [],
-      endpoints: [],
-    })),
-  );
+  return envoyRouting(sidecarLayout(options), services, options);
 }

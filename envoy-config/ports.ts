@@ -11,10 +11,6 @@ export function routablePorts(service: ServiceModel): ServicePortModel[] {
   return service.ports.filter((port) => port.protocol === 'TCP');
 }
 
-export function routableServicePorts(services: readonly ServiceModel[]): ServicePort[] {
-  return services.flatMap((service) => routablePorts(service).map((port) => ({ service, port })));
-}
-
 export function speaksGrpc(port: ServicePortModel): boolean {
   return port.appProtocol === 'grpc' || port.name.startsWith('grpc');
 }

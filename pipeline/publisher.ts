@@ -1,6 +1,8 @@
 // Puts the Services' state into the snapshot cache, per class. A ready class is patched
 // with what changed; a class that is not ready (its last full publish failed) gets a full
-// snapshot at the next change instead, since the cache patches only ready classes.
+// snapshot at the next change instead, since the cache patches only ready classes. Envoy's
+// listeners and RouteConfigurations, which span Services, are kept per class in routing
+// tables that a Service change updates for that Service alone.
 import { describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import type { Resource } from '../control-plane/resource.ts';
@@ -10,23 +12,20 @@ import { pushOrder, TypeUrl } from '../control-plane/types.ts';
 import type { EnvoyConfigOptions } from '../envoy-config/options.ts';
 import { clientClasses, type ClientClass } from '../envoy-config/resource-set.ts';
 import type { Builders } from './builders.ts';
-import { encodeResourceSet } from './encoding.ts';
+import { RoutingTables } from './routing-tables.ts';
 import { resourcesOf } from './service-state.ts';
 import type { AppliedChanges, ServiceStates } from './service-states.ts';
 
 type MutablePatch = { upserts: Resource[]; removals: string[] };
-
-/** Envoy's listeners and routes span Services; a proxyless client's belong to one Service each. */
-function ownsSharedRouting(clientClass: ClientClass): boolean {
-  return clientClass !== 'proxyless';
-}
 
 export class SnapshotPublisher {
   readonly #cache: SnapshotCache;
   readonly #states: ServiceStates;
   readonly #options: EnvoyConfigOptions;
   readonly #builders: Builders;
-  /** Ready classes whose shared routing failed to build: rebuilt at the next change, whatever it is. */
+  /** The routing tables of each class that has them, in step with its published snapshot. */
+  readonly #routing = new Map<ClientClass, RoutingTables>();
+  /** Ready classes whose routing failed to update: rebuilt whole at the next change, whatever it is. */
   readonly #staleRouting = new Set<ClientClass>();
 
   constructor(cache: SnapshotCache, states: ServiceStates, options: EnvoyConfigOptions, builders: Builders) {
@@ -65,17 +64,32 @@ export class SnapshotPublisher {
       for (const type of pushOrder) byType.get(type)!.push(...resourcesOf(state, clientClass, type));
     }
     let snapshot: Snapshot;
+    let routing: RoutingTables | undefined;
     try {
-      const routing = encodeResourceSet(this.#builders.sharedRouting(this.#states.models(), clientClass, this.#options));
-      for (const [type, list] of routing) byType.get(type)!.push(...list);
+      routing = this.#buildRouting(clientClass);
+      if (routing) {
+        const { listeners, routes } = routing.resources();
+        byType.get(TypeUrl.Listener)!.push(...listeners);
+        byType.get(TypeUrl.Route)!.push(...routes);
+      }
       snapshot = Snapshot.fromResources(byType);
     } catch (error) {
       log.error({ class: clientClass, error: describeError(error) }, 'cannot publish a snapshot; the next change tries again');
       return false;
     }
     this.#cache.set(clientClass, snapshot);
+    if (routing) this.#routing.set(clientClass, routing);
     this.#staleRouting.delete(clientClass);
     return true;
+  }
+
+  /** The class's routing tables for every Service; undefined for a class without (proxyless). */
+  #buildRouting(clientClass: ClientClass): RoutingTables | undefined {
+    const layout = this.#builders.envoyRoutingLayout(clientClass, this.#options);
+    if (!layout) return undefined;
+    const routing = new RoutingTables(layout);
+    for (const [key, state] of this.#states.entries()) routing.place(key, state.routing);
+    return routing;
   }
 
   #patches(clientClass: ClientClass, { endpointUpserts, rebuilt }: AppliedChanges): Map<TypeUrl, MutablePatch> {
@@ -90,25 +104,45 @@ export class SnapshotPublisher {
         for (const { name } of resourcesOf(before, clientClass, type)) if (!names.has(name)) patches.get(type)!.removals.push(name);
       }
     }
-    if (ownsSharedRouting(clientClass) && (rebuilt.size > 0 || this.#staleRouting.has(clientClass))) this.#patchSharedRouting(clientClass, patches);
+    if (rebuilt.size > 0 || this.#staleRouting.has(clientClass)) this.#patchRouting(clientClass, rebuilt.keys(), patches);
     return patches;
   }
 
-  /** Rebuilt whole (they are all Envoy has of those types), patched in by difference. */
-  #patchSharedRouting(clientClass: ClientClass, patches: Map<TypeUrl, MutablePatch>): void {
-    const current = this.#cache.get(clientClass)!;
+  /** The Services' changes to the class's routing tables, or the tables rebuilt whole after a failure. */
+  #patchRouting(clientClass: ClientClass, keys: Iterable<string>, patches: Map<TypeUrl, MutablePatch>): void {
+    const stale = this.#staleRouting.has(clientClass);
+    const routing = this.#routing.get(clientClass);
+    if (!stale && !routing) return; // a class without Envoy routing: proxyless
     try {
-      const routing = encodeResourceSet(this.#builders.sharedRouting(this.#states.models(), clientClass, this.#options));
-      for (const type of [TypeUrl.Listener, TypeUrl.Route]) {
-        const resources = routing.get(type)!;
-        const names = new Set(resources.map((resource) => resource.name));
-        patches.get(type)!.upserts.push(...resources);
-        for (const name of current.resources(type).keys()) if (!names.has(name)) patches.get(type)!.removals.push(name);
+      if (stale) this.#patchRebuiltRouting(clientClass, patches);
+      else {
+        for (const key of keys) routing!.place(key, this.#states.get(key)?.routing);
+        const { listeners, routes } = routing!.changes();
+        for (const [type, patch] of [[TypeUrl.Listener, listeners], [TypeUrl.Route, routes]] as const) {
+          patches.get(type)!.upserts.push(...patch.upserts);
+          patches.get(type)!.removals.push(...patch.removals);
+        }
       }
       this.#staleRouting.delete(clientClass);
     } catch (error) {
+      // The tables may be half updated: they are rebuilt whole at the next change.
       this.#staleRouting.add(clientClass);
       log.error({ class: clientClass, error: describeError(error) }, 'cannot build Envoy routing; clients keep the previous one until the next change');
     }
+  }
+
+  /** Rebuilt whole (they are all Envoy has of those types), patched in by difference. */
+  #patchRebuiltRouting(clientClass: ClientClass, patches: Map<TypeUrl, MutablePatch>): void {
+    this.#routing.delete(clientClass);
+    const routing = this.#buildRouting(clientClass);
+    if (!routing) return;
+    const current = this.#cache.get(clientClass)!;
+    const { listeners, routes } = routing.resources();
+    for (const [type, resources] of [[TypeUrl.Listener, listeners], [TypeUrl.Route, routes]] as const) {
+      const names = new Set(resources.map((resource) => resource.name));
+      patches.get(type)!.upserts.push(...resources);
+      for (const name of current.resources(type).keys()) if (!names.has(name)) patches.get(type)!.removals.push(name);
+    }
+    this.#routing.set(clientClass, routing);
   }
 }

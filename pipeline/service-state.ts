@@ -1,5 +1,6 @@
 // What the pipeline keeps of one Service: the encoded resources of its last good build for
-// every class, with its endpoints kept apart so that the fast path can replace them alone.
+// every class, with its endpoints kept apart so that the fast path can replace them alone,
+// and its share of Envoy's RouteConfigurations, which span Services.
 import type { Resource } from '../control-plane/resource.ts';
 import { TypeUrl } from '../control-plane/types.ts';
 import type { EnvoyConfigOptions } from '../envoy-config/options.ts';
@@ -7,6 +8,7 @@ import { clientClasses, type ClientClass } from '../envoy-config/resource-set.ts
 import type { ServiceModel } from '../k8s/model.ts';
 import type { Builders } from './builders.ts';
 import { duplicateName, encodeResourceSet, type EncodedResources } from './encoding.ts';
+import { encodeVirtualHost, type EncodedVirtualHost } from './virtual-host-bytes.ts';
 
 export interface ServiceState {
   /** The model the resources were built from (the endpoints' model after a fast-path change). */
@@ -17,6 +19,8 @@ export interface ServiceState {
   readonly byClass: ReadonlyMap<ClientClass, EncodedResources>;
   /** The ClusterLoadAssignments, the same for every class. */
   readonly endpoints: readonly Resource[];
+  /** Its virtual hosts in Envoy's RouteConfigurations, the same for the gateway and the sidecar. */
+  readonly routing: readonly EncodedVirtualHost[];
 }
 
 export type ServiceBuild =
@@ -36,7 +40,8 @@ export function buildServiceState(service: ServiceModel, options: EnvoyConfigOpt
     encoded.delete(TypeUrl.Endpoint);
     byClass.set(clientClass, encoded);
   }
-  return { state: { model: service, shape: shapeOf(service), byClass, endpoints } };
+  const routing = builders.envoyVirtualHosts(service, options).map(encodeVirtualHost);
+  return { state: { model: service, shape: shapeOf(service), byClass, endpoints, routing } };
 }
 
 export function resourcesOf(state: ServiceState | undefined, clientClass: ClientClass, type: TypeUrl): readonly Resource[] {

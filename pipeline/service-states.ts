@@ -39,9 +39,9 @@ export class ServiceStates {
     return this.#states.values();
   }
 
-  /** The models the states were built from, sorted by key. */
-  models(): ServiceModel[] {
-    return [...this.#states.keys()].sort().map((key) => this.#states.get(key)!.model);
+  /** Every Service's state by key. */
+  entries(): IterableIterator<[string, ServiceState]> {
+    return this.#states.entries();
   }
 
   /** Builds that threw; the Service kept its previous state. */

@@ -29,17 +29,27 @@ function pipelineWith(context: { running: Running[] }, builders: Builders): Runn
   return running;
 }
 
-/** The real builders, but Envoy's shared routing for `clientClass` fails as `failure()` says, each time it is built. */
-function routingFailing(clientClass: ClientClass, failure: () => 'throw' | 'duplicate' | undefined): Builders {
+type RoutingFailure = 'throw' | 'duplicate' | undefined;
+
+/**
+ * The real builders, but Envoy's routing for `clientClass` fails as `failure()` says at the
+ * time: placing a virtual host throws, or the fixed listeners come twice (then the snapshot
+ * cannot be made, though the routing was built).
+ */
+function routingFailing(clientClass: ClientClass, failure: () => RoutingFailure): Builders {
   return {
     ...envoyConfigBuilders,
-    sharedRouting: (services, forClass, envoy) => {
-      const routing = envoyConfigBuilders.sharedRouting(services, forClass, envoy);
-      const how = forClass === clientClass ? failure() : undefined;
-      if (how === 'throw') throw new Error('injected routing failure');
-      // Two listeners of one name: the snapshot cannot be made, not the routing built.
-      if (how === 'duplicate') return { ...routing, listeners: [...routing.listeners, ...routing.listeners] };
-      return routing;
+    envoyRoutingLayout: (forClass, envoy) => {
+      const layout = envoyConfigBuilders.envoyRoutingLayout(forClass, envoy);
+      if (!layout || forClass !== clientClass) return layout;
+      return {
+        ...layout,
+        fixedListeners: () => (failure() === 'duplicate' ? [...layout.fixedListeners(), ...layout.fixedListeners()] : layout.fixedListeners()),
+        routeConfigOf: (port) => {
+          if (failure() === 'throw') throw new Error('injected routing failure');
+          return layout.routeConfigOf(port);
+        },
+      };
     },
   };
 }
@@ -50,14 +60,15 @@ async function flushed({ pipeline }: Running, count: number): Promise<void> {
 
 for (const how of ['throw', 'duplicate'] as const) {
   test(`a class whose first publish failed (routing: ${how}) gets everything at the next change, even an endpoints-only one`, async (context) => {
-    let failures = 1;
-    const running = pipelineWith(context, routingFailing('gateway', () => (failures-- > 0 ? how : undefined)));
+    let failure: RoutingFailure = how;
+    const running = pipelineWith(context, routingFailing('gateway', () => failure));
     running.source.put(service('cart', ['10.0.0.1']), service('pay', ['10.0.1.1']));
     const captured = captureLog();
     try {
       running.pipeline.start();
       assert.is(running.cache.get('gateway'), undefined, 'the gateway class is not ready');
       assert.ok(running.cache.get('proxyless') && running.cache.get('sidecar'), 'the other classes are');
+      failure = undefined;
       running.source.put(service('cart', ['10.0.0.1', '10.0.0.2']));
       await flushed(running, 1);
     } finally {
@@ -87,19 +98,23 @@ test('a class that stays unpublishable is tried again at every change, and the o
 });
 
 test('a ready class whose Envoy routing failed to rebuild gets it at the next change, even an endpoints-only one', async (context) => {
-  let failures = 0;
-  const running = pipelineWith(context, routingFailing('gateway', () => (failures-- > 0 ? 'throw' : undefined)));
+  let failure: RoutingFailure;
+  const running = pipelineWith(context, routingFailing('gateway', () => failure));
   running.source.put(service('cart', ['10.0.0.1']));
   running.pipeline.start();
-  failures = 1;
+  const routesBefore = running.cache.get('gateway')!.version(TypeUrl.Route);
+  failure = 'throw';
   running.source.put(service('web', ['10.0.2.1']));
   await flushed(running, 1);
   const gateway = running.cache.get('gateway')!;
   assert.ok(gateway.resources(TypeUrl.Cluster).has('outbound|50051||web.shop.svc.cluster.local'), "web's cluster is published");
+  assert.is(gateway.version(TypeUrl.Route), routesBefore, 'the routes are as before');
+  const routesWithoutWeb = gateway.version(TypeUrl.Route);
+  failure = undefined;
   running.source.put(service('cart', ['10.0.0.2']));
   await flushed(running, 2);
   assert.is(running.pipeline.stats().endpointOnlyFlushes, 1);
-  assert.is.not(running.cache.get('gateway')!.version(TypeUrl.Route), gateway.version(TypeUrl.Route), "the gateway's routes now include web");
+  assert.is.not(running.cache.get('gateway')!.version(TypeUrl.Route), routesWithoutWeb, "the gateway's routes now include web");
   assertMatchesFullBuild(running);
 });
 

@@ -28,8 +28,8 @@ export function service(name: string, addresses: string[], ports: Array<{ name: 
 export const options = { envoy: envoyConfigOptions(), coalesceWindowMs: 5, coalesceMaxDelayMs: 50 };
 
 /**
- * Every class's published snapshot has exactly the versions of a full build of `services`
- * (by default the source's current model).
+ * Every class's published snapshot holds exactly the resources of a full build of
+ * `services` (by default the source's current model), byte for byte.
  */
 export function assertMatchesFullBuild({ source, cache }: { source: MemorySource; cache: SnapshotCache }, services: Iterable<ServiceModel> = source.services().values()): void {
   const models = [...services];
@@ -40,7 +40,11 @@ export function assertMatchesFullBuild({ source, cache }: { source: MemorySource
     });
     assert.ok(cache.get(clientClass), `${clientClass} is published`);
     for (const type of pushOrder) {
-      assert.is(cache.get(clientClass)!.version(type), expected.version(type), `${clientClass} ${type}`);
+      const published = cache.get(clientClass)!.resources(type);
+      assert.equal([...published.keys()].sort(), [...expected.resources(type).keys()].sort(), `${clientClass} ${type}: names`);
+      for (const [name, resource] of expected.resources(type)) {
+        assert.ok(Buffer.from(published.get(name)!.any).equals(resource.any), `${clientClass} ${type} ${name}: bytes`);
+      }
     }
   }
 }

@@ -1,0 +1,212 @@
+// One of Envoy's RouteConfigurations kept as encoded virtual hosts, sorted by name, and
+// assembled by concatenation (a RouteConfiguration is its name field followed by one
+// virtual_hosts element per host). A change costs the hosts it touches: their own bytes, the
+// bytes of the hosts whose domains it takes or gives back (a domain two hosts claim goes to
+// neither, see envoy-config/envoy-routes.ts), and, once a client reads it, one copy of the
+// whole into the resource, in large runs from the last assembled version where hosts did
+// not change. Its version comes from the hosts' digests, kept as a sum, instead of hashing
+// megabytes.
+import { compareText } from '../common/compare.ts';
+import { resourceFromFields, type Resource } from '../control-plane/resource.ts';
+import { TypeUrl } from '../control-plane/types.ts';
+import { envoy } from '../generated/envoy.js';
+import { digestOf, virtualHostField, type EncodedVirtualHost } from './virtual-host-bytes.ts';
+
+interface Host {
+  encoded: EncodedVirtualHost;
+  /** How many of its claims are on domains claimed more than once (it has all its candidates when none). */
+  contested: number;
+  /** Its virtual_hosts element with its settled domains; undefined until first settled. */
+  field?: Uint8Array;
+  /** The field's digest; 0 until first settled. */
+  digest: bigint;
+  /** In #sorted (not only in #added). */
+  sorted: boolean;
+  /** Where `placedField` is in `placedIn`, the last assembled RouteConfiguration it was in. */
+  placedIn?: Uint8Array;
+  placedField?: Uint8Array;
+  placedAt: number;
+}
+
+/** Digests are 128 bits. */
+const digestMask = (1n << 128n) - 1n;
+/** Past this many additions or removals in one batch, the order is rebuilt whole rather than spliced. */
+const spliceLimit = 32;
+
+export class RouteTable {
+  readonly name: string;
+  /** The fields before virtual_hosts: the name. */
+  readonly #head: Uint8Array;
+  readonly #hosts = new Map<string, Host>();
+  #sorted: Host[] = [];
+  #added: Host[] = [];
+  readonly #removed = new Set<Host>();
+  /** Each domain's claimants: one host, or several (a host that claims it twice is there twice). */
+  readonly #claims = new Map<string, Host | Host[]>();
+  /** Hosts whose bytes may have changed. */
+  readonly #unsettled = new Set<Host>();
+  /** Sum of the hosts' digests modulo 2^128. */
+  #sum = 0n;
+  #resource?: Resource;
+  /** The bytes of the last version a client read. */
+  #lastAssembled?: Uint8Array;
+
+  constructor(name: string) {
+    this.name = name;
+    this.#head = new Uint8Array(envoy.config.route.v3.RouteConfiguration.encode({ name }).finish());
+  }
+
+  get size(): number {
+    return this.#hosts.size;
+  }
+
+  /** Adds a host, or replaces the one of the same name. */
+  set(encoded: EncodedVirtualHost): void {
+    let host = this.#hosts.get(encoded.name);
+    if (host?.encoded === encoded) return;
+    if (host) {
+      for (const domain of host.encoded.candidates) this.#release(domain, host);
+      host.encoded = encoded;
+    } else {
+      host = { encoded, contested: 0, digest: 0n, sorted: false, placedAt: 0 };
+      this.#hosts.set(encoded.name, host);
+      this.#added.push(host);
+    }
+    for (const domain of encoded.candidates) this.#claim(domain, host);
+    this.#unsettled.add(host);
+  }
+
+  delete(name: string): void {
+    const host = this.#hosts.get(name);
+    if (!host) return;
+    this.#hosts.delete(name);
+    for (const domain of host.encoded.candidates) this.#release(domain, host);
+    if (host.sorted) this.#removed.add(host);
+    else this.#added.splice(this.#added.indexOf(host), 1);
+    this.#sum = (this.#sum - host.digest) & digestMask;
+    this.#resource = undefined;
+  }
+
+  /** The RouteConfiguration; the same object while nothing changed. */
+  resource(): Resource {
+    this.#settle();
+    if (!this.#resource) {
+      const hosts = [...this.#sorted];
+      const fields = hosts.map((host) => host.field!);
+      this.#resource = resourceFromFields(TypeUrl.Route, this.name, this.#chunks(hosts, fields), `${this.#hosts.size}:${this.#sum.toString(36)}`, (any, start) =>
+        this.#assembled(any, start, hosts, fields),
+      );
+    }
+    return this.#resource;
+  }
+
+  /** The head, then each host's field: runs of unchanged hosts as one slice of the last assembled version. */
+  #chunks(hosts: readonly Host[], fields: readonly Uint8Array[]): Uint8Array[] {
+    const chunks = [this.#head];
+    const last = this.#lastAssembled;
+    let runStart = 0;
+    let runEnd = 0;
+    const endRun = () => {
+      if (runEnd > runStart) chunks.push(last!.subarray(runStart, runEnd));
+      runStart = runEnd = 0;
+    };
+    for (let index = 0; index < hosts.length; index++) {
+      const host = hosts[index]!;
+      const field = fields[index]!;
+      if (last && host.placedIn === last && host.placedField === field) {
+        if (runEnd === 0 || host.placedAt !== runEnd) {
+          endRun();
+          runStart = host.placedAt;
+        }
+        runEnd = host.placedAt + field.byteLength;
+      } else {
+        endRun();
+        chunks.push(field);
+      }
+    }
+    endRun();
+    return chunks;
+  }
+
+  /** Records where each host's field is in the bytes a client just read. */
+  #assembled(any: Uint8Array, fieldsStart: number, hosts: readonly Host[], fields: readonly Uint8Array[]): void {
+    let offset = fieldsStart + this.#head.byteLength;
+    for (let index = 0; index < hosts.length; index++) {
+      const host = hosts[index]!;
+      host.placedIn = any;
+      host.placedField = fields[index];
+      host.placedAt = offset;
+      offset += fields[index]!.byteLength;
+    }
+    this.#lastAssembled = any;
+  }
+
+  #claim(domain: string, host: Host): void {
+    const claimants = this.#claims.get(domain);
+    if (!claimants) this.#claims.set(domain, host);
+    else if (Array.isArray(claimants)) {
+      claimants.push(host);
+      host.contested++;
+    } else {
+      this.#claims.set(domain, [claimants, host]);
+      claimants.contested++;
+      host.contested++;
+      this.#unsettled.add(claimants); // loses the domain
+    }
+  }
+
+  #release(domain: string, host: Host): void {
+    const claimants = this.#claims.get(domain);
+    if (claimants === host) this.#claims.delete(domain);
+    else if (Array.isArray(claimants)) {
+      claimants.splice(claimants.indexOf(host), 1);
+      host.contested--;
+      if (claimants.length === 1) {
+        const remaining = claimants[0]!;
+        this.#claims.set(domain, remaining);
+        remaining.contested--;
+        this.#unsettled.add(remaining); // gets the domain back
+      }
+    }
+  }
+
+  #settle(): void {
+    this.#reorder();
+    for (const host of this.#unsettled) {
+      if (this.#hosts.get(host.encoded.name) !== host) continue; // deleted since
+      const { encoded } = host;
+      const field = host.contested === 0 ? encoded.field : virtualHostField(encoded, encoded.candidates.filter((domain) => this.#claims.get(domain) === host));
+      const digest = field === encoded.field ? encoded.digest : digestOf(field);
+      if (digest === host.digest) continue;
+      this.#sum = (this.#sum - host.digest + digest) & digestMask;
+      host.field = field;
+      host.digest = digest;
+      this.#resource = undefined;
+    }
+    this.#unsettled.clear();
+  }
+
+  #reorder(): void {
+    if (this.#removed.size === 0 && this.#added.length === 0) return;
+    if (this.#removed.size > spliceLimit) this.#sorted = this.#sorted.filter((host) => !this.#removed.has(host));
+    else for (const host of this.#removed) this.#sorted.splice(this.#indexOf(host.encoded.name), 1);
+    for (const host of this.#added) host.sorted = true;
+    if (this.#added.length > spliceLimit) this.#sorted = this.#sorted.concat(this.#added).sort((a, b) => compareText(a.encoded.name, b.encoded.name));
+    else for (const host of this.#added) this.#sorted.splice(this.#indexOf(host.encoded.name), 0, host);
+    this.#removed.clear();
+    this.#added = [];
+    this.#resource = undefined;
+  }
+
+  /** Where `name` is in #sorted, or would be inserted. */
+  #indexOf(name: string): number {
+    let low = 0;
+    let high = this.#sorted.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareText(this.#sorted[middle]!.encoded.name, name) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}

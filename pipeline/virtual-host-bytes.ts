@@ -1,0 +1,70 @@
+// A Service port's virtual host, encoded once per Service change as an element of
+// RouteConfiguration.virtual_hosts (tag, length, message) with every candidate domain: what
+// it is in any RouteConfiguration where no other host claims one of its domains, so the
+// gateway's and the sidecar's share the bytes. Where some are claimed twice, the element is
+// made again from the same bytes with fewer domains: fields are encoded in field number
+// order (name 1, domains 2, then the rest), so the domains are one run in the middle.
+import { hash } from 'node:crypto';
+import { lengthDelimitedHeader } from '../control-plane/resource.ts';
+import type { VirtualHostShare } from '../envoy-config/envoy-routes.ts';
+import { envoy } from '../generated/envoy.js';
+
+const { VirtualHost } = envoy.config.route.v3;
+/** envoy.config.route.v3.RouteConfiguration.virtual_hosts */
+const virtualHostsField = 2;
+
+export interface EncodedVirtualHost {
+  readonly name: string;
+  readonly port: number;
+  readonly candidates: readonly string[];
+  /** The virtual_hosts element with every candidate as a domain. */
+  readonly field: Uint8Array;
+  readonly digest: bigint;
+  /** Where the message (after tag and length), and its domains, are in `field`. */
+  readonly messageStart: number;
+  readonly domainsStart: number;
+  readonly domainsEnd: number;
+}
+
+export function encodeVirtualHost({ host, port, candidates }: VirtualHostShare): EncodedVirtualHost {
+  const message = VirtualHost.encode({ ...host, domains: [...candidates] }).finish();
+  const header = lengthDelimitedHeader(virtualHostsField, message.byteLength);
+  // A copy of its own: the encoder's output is a view into a shared slab (see control-plane/resource.ts).
+  const field = new Uint8Array(header.byteLength + message.byteLength);
+  field.set(header, 0);
+  field.set(message, header.byteLength);
+  const domainsStart = header.byteLength + stringFieldLength(host.name);
+  const domainsEnd = candidates.reduce((end, domain) => end + stringFieldLength(domain), domainsStart);
+  return { name: host.name, port, candidates, field, digest: digestOf(field), messageStart: header.byteLength, domainsStart, domainsEnd };
+}
+
+/** The virtual_hosts element with `domains`, a subsequence of the host's candidates. */
+export function virtualHostField(host: EncodedVirtualHost, domains: readonly string[]): Uint8Array {
+  if (domains.length === host.candidates.length) return host.field;
+  const { field, messageStart, domainsStart, domainsEnd } = host;
+  const head = field.subarray(messageStart, domainsStart);
+  const middle = domains.length > 0 ? VirtualHost.encode({ domains: [...domains] }).finish() : new Uint8Array();
+  const tail = field.subarray(domainsEnd);
+  const header = lengthDelimitedHeader(virtualHostsField, head.byteLength + middle.byteLength + tail.byteLength);
+  const element = new Uint8Array(header.byteLength + head.byteLength + middle.byteLength + tail.byteLength);
+  let offset = 0;
+  for (const piece of [header, head, middle, tail]) {
+    element.set(piece, offset);
+    offset += piece.byteLength;
+  }
+  return element;
+}
+
+/** 128 bits of the bytes' SHA-256. */
+export function digestOf(bytes: Uint8Array): bigint {
+  const sha = hash('sha256', bytes, 'buffer');
+  return (sha.readBigUInt64BE(0) << 64n) | sha.readBigUInt64BE(8);
+}
+
+/** The encoded length of a string field numbered below 16: tag, length, bytes. */
+function stringFieldLength(value: string): number {
+  const length = Buffer.byteLength(value);
+  let varintLength = 1;
+  for (let rest = length; rest > 0x7f; rest = Math.floor(rest / 128)) varintLength++;
+  return 1 + varintLength + length;
+}
