@@ -14,9 +14,24 @@ export function canonicalIp(text: string, family: IpFamily): string | undefined 
 
 /** Orders canonical addresses of one family by their numeric value. */
 export function compareIps(a: string, b: string): number {
+  if (!a.includes(':') && !b.includes(':')) return ipv4Value(a) - ipv4Value(b);
   const ka = sortKey(a);
   const kb = sortKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** A canonical dotted IPv4 address as a number, without allocating (endpoints are sorted often). */
+function ipv4Value(ip: string): number {
+  let value = 0;
+  let octet = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const code = ip.charCodeAt(i);
+    if (code === 46 /* . */) {
+      value = value * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + code - 48;
+  }
+  return value * 256 + octet;
 }
 
 /** Fixed-width hex of the address bytes, so string order equals numeric order. */

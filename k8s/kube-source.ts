@@ -1,8 +1,8 @@
-// The model from a live cluster: informers on v1 Services and discovery.k8s.io/v1
-// EndpointSlices, cluster-wide or one pair per chosen namespace. The label selector goes to
-// the API server for Services; slices follow their Service in the store.
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
+// The model from a live cluster: a list-then-watch loop on v1 Services and one on
+// discovery.k8s.io/v1 EndpointSlices, cluster-wide or one pair per chosen namespace. The
+// label selector goes to the API server for Services; slices follow their Service in the store.
 import { log } from '../common/log.ts';
+import type { ApiAccess } from './api-access.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 import { ResilientInformer, type InformerEvents } from './resilient-informer.ts';
 import type { LabelSelector } from './selector.ts';
@@ -15,19 +15,24 @@ export interface KubeSourceOptions extends StoreSourceOptions {
   readonly selector?: LabelSelector;
   /** Restart delays after a failed list or watch (default 100 ms doubling to 10 s, with jitter). */
   readonly backoff?: BackoffOptions;
-  /** Bounds each list call (default 60 s). */
+  /** Bounds each list page (default 60 s). */
   readonly listTimeoutMs?: number;
+  /** A watch silent this long is re-opened, as its connection may be dead (default 30 s). */
+  readonly watchIdleMs?: number;
 }
 
 export class KubeSource extends StoreSource {
   readonly #informers: readonly ResilientInformer[];
 
-  constructor(kubeConfig: KubeConfig, options: KubeSourceOptions = {}) {
+  constructor(access: ApiAccess, options: KubeSourceOptions = {}) {
     super(options);
-    const core = kubeConfig.makeApiClient(CoreV1Api);
-    const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
     const labelSelector = options.selector?.text || undefined;
-    const informerOptions = { backoff: options.backoff ?? defaultBackoff, listTimeoutMs: options.listTimeoutMs ?? 60_000, observer: this.observer };
+    const informerOptions = {
+      backoff: options.backoff ?? defaultBackoff,
+      listTimeoutMs: options.listTimeoutMs ?? 60_000,
+      ...(options.watchIdleMs === undefined ? {} : { watchIdleMs: options.watchIdleMs }),
+      observer: this.observer,
+    };
     const failed = (message: string) => (this.lastError = message);
     const services: InformerEvents = {
       apply: (object) => this.feed.add(this.store.applyService(object)),
@@ -43,40 +48,17 @@ export class KubeSource extends StoreSource {
     this.#informers = scopes.flatMap((namespace) => {
       const within = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
       return [
-        new ResilientInformer(
-          kubeConfig,
-          {
-            kind: 'Service',
-            path: `/api/v1${within}/services`,
-            ...(labelSelector === undefined ? {} : { labelSelector }),
-            list: (request) =>
-              namespace === undefined
-                ? core.listServiceForAllNamespaces({ labelSelector }, request)
-                : core.listNamespacedService({ namespace, labelSelector }, request),
-          },
-          services,
-          informerOptions,
-        ),
-        new ResilientInformer(
-          kubeConfig,
-          {
-            kind: 'EndpointSlice',
-            path: `/apis/discovery.k8s.io/v1${within}/endpointslices`,
-            list: (request) =>
-              namespace === undefined
-                ? discovery.listEndpointSliceForAllNamespaces({}, request)
-                : discovery.listNamespacedEndpointSlice({ namespace }, request),
-          },
-          slices,
-          informerOptions,
-        ),
+        new ResilientInformer(access, { kind: 'Service', path: `/api/v1${within}/services`, ...(labelSelector === undefined ? {} : { labelSelector }) }, services, informerOptions),
+        new ResilientInformer(access, { kind: 'EndpointSlice', path: `/apis/discovery.k8s.io/v1${within}/endpointslices` }, slices, informerOptions),
       ];
     });
   }
 
   /** Resolves once every informer has listed once; until then failures are retried. */
   override async start(): Promise<void> {
+    this.store.deferRebuilds();
     await Promise.all(this.#informers.map((informer) => informer.start()));
+    this.store.rebuildDeferred();
     this.feed.open();
     log.info({ services: this.store.services().size, watches: this.#informers.map((i) => i.path) }, 'kubernetes source synced');
   }

@@ -3,9 +3,10 @@
 // namespace defaulting to "default" as kubectl does. Other kinds are ignored, so a folder
 // can hold whole application manifests. Objects are checked in full here, where the file
 // and document are known, so that every rejection names them.
-import { parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import type { Document, YAMLError } from 'yaml';
 import { badObject, ErrorCode, KubeXdsError } from '../common/errors.ts';
 import { ObjectReader, preview, type Fields } from './fields.ts';
+import { yaml } from './lazy-yaml.ts';
 import { readEndpointSlice, readRef, readService, writtenRef } from './normalize.ts';
 
 export type ManifestKind = 'Service' | 'EndpointSlice';
@@ -57,7 +58,7 @@ export function describePlace(place: ManifestPlace): string {
  * file, since its later documents would be misnumbered.
  */
 export function parseManifest(text: string, file: string): ParsedManifest {
-  const documents = [...parseAllDocuments(text)];
+  const documents = [...yaml().parseAllDocuments(text)];
   documents.forEach((document, index) => {
     const [error] = document.errors;
     if (error !== undefined) throw unparsable(error, document, { file, document: index + 1 });

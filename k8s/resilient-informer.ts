@@ -1,24 +1,15 @@
-// One client-node informer (ListWatch) that survives what API servers do: client-node
-// relists on 410 Gone and re-watches after a clean close by itself, but any other failure
-// (connection reset, 5xx, a failed list) makes it emit `error` and stop for good. We restart
-// the SAME informer with backoff: it keeps its cache and resourceVersion, so the re-watch
-// (or the relist after 410) reports what changed meanwhile, deletions included.
+// One list-then-watch loop on a collection, surviving what API servers do: a clean close
+// re-watches from the last resourceVersion; 410 Gone (an expired resourceVersion) relists,
+// and the relist reports what was deleted meanwhile; any other failure (a reset
+// connection, a 5xx, a list that never answers) is retried with backoff, again from the
+// last resourceVersion, so the watch reports what changed meanwhile, deletions included.
 //
-// client-node 2.0.1 also keeps going after stop() in three places (a list in flight, a
-// reconnect delay, a watch request in flight); the hooks below end those loops.
-import {
-  ApiException,
-  ListWatch,
-  Observable,
-  Watch,
-  type ConfigurationOptions,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type ObservableMiddleware,
-} from '@kubernetes/client-node';
+// Objects go to the handlers as plain JSON and are not kept: only each object's
+// resourceVersion is, to skip what did not change and to find deletions on a relist.
 import { describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
+import type { ApiAccess } from './api-access.ts';
+import { ApiStatusError, listCollection, watchCollection, type Query } from './api-requests.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import type { SourceObserver } from './source.ts';
 
@@ -29,13 +20,12 @@ export interface WatchedResource {
   readonly path: string;
   /** Sent with both the list and the watch. */
   readonly labelSelector?: string;
-  /** One list call of the collection, made with the given per-request options. */
-  readonly list: (options: ConfigurationOptions<ObservableMiddleware>) => Promise<KubernetesListObject<KubernetesObject>>;
 }
 
 export interface InformerEvents {
-  /** An object was added or changed (a class instance after a list, raw JSON from a watch). */
+  /** An object was added or changed (plain JSON). */
   apply(object: unknown): void;
+  /** An object was deleted (after a relist, only its metadata's namespace and name). */
   remove(object: unknown): void;
   /** A list or watch failed; the informer restarts by itself. */
   failed(message: string): void;
@@ -43,52 +33,49 @@ export interface InformerEvents {
 
 export interface InformerOptions {
   readonly backoff: BackoffOptions;
-  /** Bounds one list call, so a server that accepts and never answers cannot stall us. */
+  /** Bounds each list page, so a server that accepts and never answers cannot stall us. */
   readonly listTimeoutMs: number;
+  /** A watch silent this long is re-opened: its connection may be dead (default 30 s). */
+  readonly watchIdleMs?: number;
   /** Told about each event, complete list and restart. */
   readonly observer?: SourceObserver;
 }
 
-const never = new Promise<never>(() => {});
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** Thrown by the event handler to end a watch whose resourceVersion expired. */
+const gone = new Error('410 Gone');
 
 export class ResilientInformer {
-  readonly #path: string;
-  readonly #kind: string;
-  readonly #list: WatchedResource['list'];
+  readonly #access: ApiAccess;
+  readonly #resource: WatchedResource;
   readonly #events: InformerEvents;
   readonly #options: InformerOptions;
   readonly #backoff: Backoff;
-  readonly #watch: StoppableWatch;
-  readonly #informer: ListWatch<KubernetesObject>;
-  readonly #firstList: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void };
+  /** Paces re-watches after clean closes that brought nothing, not even a bookmark. */
+  readonly #quietCloses: Backoff;
+  readonly #stopped = new AbortController();
+  readonly #firstList = deferred();
+  /** `namespace/name` -> the resourceVersion last applied. */
+  #versions = new Map<string, string>();
+  /** Where the next watch starts; '' lists first. */
+  #resourceVersion = '';
+  #loop: Promise<void> | undefined;
   #synced = false;
   #connected = false;
   #restarts = 0;
-  #started = false;
-  #stopping = false;
-  #retry: NodeJS.Timeout | undefined;
-  readonly #delays = new Set<NodeJS.Timeout>();
 
-  constructor(kubeConfig: KubeConfig, resource: WatchedResource, events: InformerEvents, options: InformerOptions) {
-    this.#path = resource.path;
-    this.#kind = resource.kind;
-    this.#list = resource.list;
+  constructor(access: ApiAccess, resource: WatchedResource, events: InformerEvents, options: InformerOptions) {
+    this.#access = access;
+    this.#resource = resource;
     this.#events = events;
     this.#options = options;
     this.#backoff = new Backoff(options.backoff);
-    this.#firstList = deferred();
-    this.#watch = new StoppableWatch(kubeConfig, () => this.#opened());
-    this.#informer = new ListWatch<KubernetesObject>(resource.path, this.#watch, () => this.#listOnce(), false, resource.labelSelector, undefined, {
-      delayFn: (ms) => this.#delay(ms),
-    });
-    this.#informer.on('add', (object) => this.#deliver('ADDED', events.apply, object));
-    this.#informer.on('update', (object) => this.#deliver('MODIFIED', events.apply, object));
-    this.#informer.on('delete', (object) => this.#deliver('DELETED', events.remove, object));
-    this.#informer.on('error', (error: unknown) => this.#failed(error));
+    this.#quietCloses = new Backoff(options.backoff);
   }
 
   get path(): string {
-    return this.#path;
+    return this.#resource.path;
   }
 
   /** The first list has been applied. */
@@ -107,171 +94,169 @@ export class ResilientInformer {
 
   /** Resolves once the first list has been applied; retries until then. */
   start(): Promise<void> {
-    this.#started = true;
-    this.#run();
+    this.#loop ??= this.#run();
     return this.#firstList.promise;
   }
 
   async stop(): Promise<void> {
-    this.#stopping = true;
     this.#connected = false;
-    clearTimeout(this.#retry);
-    for (const timer of this.#delays) clearTimeout(timer);
-    this.#watch.close();
-    await this.#informer.stop();
-    if (this.#started && !this.#synced) this.#firstList.reject(new Error(`stopped before ${this.#path} was listed`));
+    this.#stopped.abort();
+    await this.#loop;
+    if (this.#loop && !this.#synced) this.#firstList.reject(new Error(`stopped before ${this.path} was listed`));
   }
 
-  #run(): void {
-    // Failures are reported through the informer's `error` event; a rejection here would be a bug.
-    this.#informer.start().catch((error: unknown) => this.#failed(error));
+  get #stopping(): boolean {
+    return this.#stopped.signal.aborted;
   }
 
-  async #listOnce(): Promise<KubernetesListObject<KubernetesObject>> {
-    const timeoutMs = this.#options.listTimeoutMs;
-    const list = await this.#list(abortAfter(timeoutMs)).catch((error: unknown) => {
-      throw error instanceof Error && error.name === 'TimeoutError' ? new Error(`list: no answer within ${timeoutMs} ms`) : error;
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        if (this.#resourceVersion === '') await this.#list();
+        if (!this.#stopping) await this.#watch();
+      } catch (error) {
+        if (!this.#stopping) await this.#failed(error);
+      }
+    }
+  }
+
+  async #list(): Promise<void> {
+    const seen = new Set<string>();
+    const resourceVersion = await listCollection(this.#access, this.path, this.#query(), this.#stopped.signal, this.#options.listTimeoutMs, (items) => {
+      if (this.#stopping) return;
+      for (const object of items) {
+        const ref = refOf(object);
+        if (ref === undefined) {
+          this.#deliver('ADDED', this.#events.apply, object); // the store says what is wrong with it
+          continue;
+        }
+        seen.add(ref.key);
+        const previous = this.#versions.get(ref.key);
+        if (ref.version !== '' && previous === ref.version) continue;
+        this.#versions.set(ref.key, ref.version);
+        this.#deliver(previous === undefined ? 'ADDED' : 'MODIFIED', this.#events.apply, object);
+      }
     });
-    // client-node would go on to watch even after stop(): park its loop instead.
-    if (this.#stopping) return never;
-    this.#options.observer?.relisted(this.#kind);
-    // The informer applies the items synchronously once this promise settles; setImmediate
-    // runs after that.
-    setImmediate(() => {
-      if (this.#synced || this.#stopping) return;
+    if (this.#stopping) return;
+    this.#options.observer?.relisted(this.#resource.kind);
+    for (const key of this.#versions.keys()) {
+      if (seen.has(key)) continue;
+      this.#versions.delete(key);
+      const slash = key.indexOf('/');
+      this.#deliver('DELETED', this.#events.remove, { metadata: { namespace: key.slice(0, slash), name: key.slice(slash + 1) } });
+    }
+    this.#resourceVersion = resourceVersion;
+    if (!this.#synced) {
       this.#synced = true;
       this.#firstList.resolve();
-    });
-    return list;
+    }
   }
 
-  /** client-node's own pause before re-watching after a clean close, capped at our ceiling. */
-  #delay(ms: number): Promise<void> {
-    if (this.#stopping) return never;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#delays.delete(timer);
-        resolve();
-      }, Math.min(ms, this.#options.backoff.maxMs));
-      this.#delays.add(timer);
-    });
+  async #watch(): Promise<void> {
+    let heard = false;
+    const query = { ...this.#query(), resourceVersion: this.#resourceVersion, allowWatchBookmarks: 'true' };
+    try {
+      const outcome = await watchCollection(this.#access, this.path, query, this.#stopped.signal, this.#options.watchIdleMs ?? 30_000, {
+        opened: () => this.#opened(),
+        event: (type, object) => {
+          heard = true;
+          this.#event(type, object);
+        },
+      });
+      // A server that closes every watch at once must not be asked again in a tight loop.
+      if (outcome === 'closed' && !heard) await this.#sleep(this.#quietCloses.next());
+    } catch (error) {
+      if (error !== gone && !(error instanceof ApiStatusError && error.status === 410)) throw error;
+      this.#resourceVersion = '';
+    }
+  }
+
+  /** Applies one watch event. */
+  #event(type: string, object: unknown): void {
+    if (type === 'ERROR') {
+      const status = object as { code?: unknown; message?: unknown } | null;
+      if (status?.code === 410) throw gone;
+      throw new Error(`watch: ${typeof status?.message === 'string' ? status.message : 'an ERROR event'}`);
+    }
+    const version = (object as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+    if (typeof version === 'string' && version !== '') this.#resourceVersion = version;
+    if (type === 'BOOKMARK') return;
+    const ref = refOf(object);
+    if (type === 'DELETED') {
+      if (ref !== undefined) this.#versions.delete(ref.key);
+      this.#deliver('DELETED', this.#events.remove, object);
+      return;
+    }
+    if (type !== 'ADDED' && type !== 'MODIFIED') return;
+    if (ref === undefined) {
+      this.#deliver('MODIFIED', this.#events.apply, object); // the store says what is wrong with it
+      return;
+    }
+    const previous = this.#versions.get(ref.key);
+    if (ref.version !== '' && previous === ref.version) return;
+    this.#versions.set(ref.key, ref.version);
+    this.#deliver(previous === undefined ? 'ADDED' : 'MODIFIED', this.#events.apply, object);
+  }
+
+  #query(): Query {
+    return { labelSelector: this.#resource.labelSelector };
   }
 
   #opened(): void {
     if (this.#stopping || this.#connected) return;
     this.#connected = true;
-    if (this.#restarts > 0) log.info({ resource: this.#path, restarts: this.#restarts }, 'kubernetes watch is back');
+    if (this.#restarts > 0) log.info({ resource: this.path, restarts: this.#restarts }, 'kubernetes watch is back');
   }
 
-  #failed(error: unknown): void {
-    // stop() aborts the watch, which client-node reports as an error too.
-    if (this.#stopping) return;
+  async #failed(error: unknown): Promise<void> {
     this.#connected = false;
     const message = describeFailure(error);
     this.#events.failed(message);
-    if (this.#retry !== undefined) return;
     const delayMs = this.#backoff.next();
-    log.warn({ resource: this.#path, error: message, retryInMs: delayMs }, 'kubernetes list/watch failed; restarting it');
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      this.#restarts++;
-      this.#options.observer?.restarted(this.#kind);
-      this.#run();
-    }, delayMs);
+    log.warn({ resource: this.path, error: message, retryInMs: delayMs }, 'kubernetes list/watch failed; restarting it');
+    await this.#sleep(delayMs);
+    if (this.#stopping) return;
+    this.#restarts++;
+    this.#options.observer?.restarted(this.#resource.kind);
   }
 
-  #deliver(type: 'ADDED' | 'MODIFIED' | 'DELETED', handle: (object: unknown) => void, object: unknown): void {
-    // A throw here would surface inside client-node as an unhandled rejection.
+  /** Resolves after `ms`, or at once when stopped. */
+  #sleep(ms: number): Promise<void> {
+    const signal = this.#stopped.signal;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done);
+    });
+  }
+
+  #deliver(type: EventType, handle: (object: unknown) => void, object: unknown): void {
     try {
-      this.#options.observer?.event(this.#kind, type);
+      this.#options.observer?.event(this.#resource.kind, type);
       handle(object);
     } catch (error) {
-      log.error({ resource: this.#path, error: describeError(error) }, 'handling a watch event failed');
+      log.error({ resource: this.path, error: describeError(error) }, 'handling a watch event failed');
     }
   }
 }
 
-/** A Watch whose requests end for good once closed, including one still connecting. */
-class StoppableWatch extends Watch {
-  readonly #opened: () => void;
-  #closed = false;
-  #open: AbortController | undefined;
-
-  constructor(kubeConfig: KubeConfig, opened: () => void) {
-    super(kubeConfig);
-    this.#opened = opened;
-  }
-
-  override async watch(
-    path: string,
-    query: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, object: unknown, event?: unknown) => void,
-    done: (error: unknown) => void,
-  ): Promise<AbortController> {
-    // Never calling `done` ends the informer's loop quietly.
-    if (this.#closed) return new AbortController();
-    let controller: AbortController | undefined;
-    let ended = false;
-    controller = await super.watch(path, query, callback, (error: unknown) => {
-      ended = true;
-      if (this.#open === controller) this.#open = undefined;
-      done(error);
-    });
-    if (ended) return controller;
-    if (this.#closed) {
-      controller.abort();
-      return controller;
-    }
-    this.#open = controller;
-    this.#opened();
-    return controller;
-  }
-
-  close(): void {
-    this.#closed = true;
-    this.#open?.abort();
-  }
+/** `namespace/name` and resourceVersion of an object, if it has them. */
+function refOf(object: unknown): { key: string; version: string } | undefined {
+  const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown; resourceVersion?: unknown } } | null)?.metadata;
+  if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string') return undefined;
+  return { key: `${metadata.namespace}/${metadata.name}`, version: typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : '' };
 }
 
-/** Per-request options that abort the list call after `ms`. */
-function abortAfter(ms: number): ConfigurationOptions<ObservableMiddleware> {
-  const signal = AbortSignal.timeout(ms);
-  return {
-    middleware: [
-      {
-        pre: (context) => {
-          context.setSignal(signal);
-          return new Observable(Promise.resolve(context));
-        },
-        post: (response) => new Observable(Promise.resolve(response)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
-}
-
-/** client-node errors keep the useful part in an ApiException's body, `statusCode` or `cause`. */
+/** The useful part of a failure: the HTTP status and message, or the network error and its cause. */
 function describeFailure(error: unknown): string {
-  if (error instanceof ApiException) return `list: HTTP ${error.code}${statusMessage(error.body)}`;
   if (!(error instanceof Error)) return String(error);
-  const { statusCode } = error as Error & { statusCode?: unknown };
-  if (typeof statusCode === 'number') return `watch: HTTP ${statusCode} ${error.message}`;
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  const cause = error.cause instanceof Error && !error.message.includes(error.cause.message) ? `: ${error.cause.message}` : '';
   return `${error.message}${cause}`;
-}
-
-function statusMessage(body: unknown): string {
-  const parsed = typeof body === 'string' ? safeJson(body) : body;
-  const message = (parsed as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' ? `: ${message}` : '';
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function deferred() {

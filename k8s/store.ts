@@ -4,6 +4,7 @@
 // skipped here, so the kube source never has to (the file source checks its objects first,
 // where it can name their file); a skipped update leaves the previous good version of that
 // object in place.
+import { isDeepStrictEqual } from 'node:util';
 import { ErrorCode, KubeXdsError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import { serviceKey, type ServiceModel } from './model.ts';
@@ -46,7 +47,8 @@ export class ModelStore {
   /** ...and the same slices grouped by the key of the Service they name. */
   readonly #slicesByService = new Map<string, Map<string, SliceRecord>>();
   readonly #models = new Map<string, ServiceModel>();
-  readonly #fingerprints = new Map<string, string>();
+  /** Keys whose model is rebuilt later, by rebuildDeferred(); undefined: at once. */
+  #deferred: Set<string> | undefined;
   readonly #onBadObject: ((error: KubeXdsError) => void) | undefined;
   #badObjects = 0;
   /** `kind/namespace/name` of each object whose latest version was skipped, until fixed or deleted. */
@@ -135,25 +137,36 @@ export class ModelStore {
     return owner;
   }
 
-  #rebuild(keys: readonly (string | undefined)[]): ReadonlySet<string> {
+  /**
+   * Until rebuildDeferred(), changes only mark their Services: a first list applies each
+   * Service and each of its slices, and its model is built once instead of once per object.
+   */
+  deferRebuilds(): void {
+    this.#deferred ??= new Set();
+  }
+
+  /** Builds the models of everything applied since deferRebuilds(); returns the keys that changed. */
+  rebuildDeferred(): ReadonlySet<string> {
+    const keys = this.#deferred ?? nothing;
+    this.#deferred = undefined;
+    return this.#rebuild(keys);
+  }
+
+  #rebuild(keys: Iterable<string | undefined>): ReadonlySet<string> {
     const changed = new Set<string>();
     for (const key of new Set(keys)) {
-      if (key !== undefined && this.#rebuildOne(key)) changed.add(key);
+      if (key === undefined) continue;
+      if (this.#deferred !== undefined) this.#deferred.add(key);
+      else if (this.#rebuildOne(key)) changed.add(key);
     }
     return changed;
   }
 
   #rebuildOne(key: string): boolean {
     const service = this.#services.get(key);
-    if (service === undefined) {
-      this.#fingerprints.delete(key);
-      return this.#models.delete(key);
-    }
+    if (service === undefined) return this.#models.delete(key);
     const model = buildServiceModel(service, this.#slicesByService.get(key)?.values() ?? []);
-    // Models are built in a fixed key order with sorted lists, so equal models print equal.
-    const fingerprint = JSON.stringify(model);
-    if (this.#fingerprints.get(key) === fingerprint) return false;
-    this.#fingerprints.set(key, fingerprint);
+    if (isDeepStrictEqual(this.#models.get(key), model)) return false;
     this.#models.set(key, model);
     return true;
   }

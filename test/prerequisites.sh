@@ -5,6 +5,10 @@
 # test peers of test/peers/ (Envoy, grpc-go, grpc-java, C-core), which test/peers/install.sh
 # installs once into a cache and reuses.
 set -euo pipefail
+if ! command -v openssl >/dev/null; then
+  echo "tests need openssl on PATH (they sign the certificates of an HTTPS API server)" >&2
+  exit 1
+fi
 if ! command -v kubectl >/dev/null; then
   echo "tests need kubectl (with kustomize v5) on PATH to render deploy/" >&2
   exit 1

@@ -1,5 +1,5 @@
-// The kube source driving the real client-node against the fake API server, through every
-// fault an API server has in real life.
+// The kube source against the fake API server, through every fault an API server has in
+// real life.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ async function withKube(
   const log = captureLog();
   const fake = await FakeApiServer.start();
   seed(fake);
-  const source = new KubeSource(fake.kubeConfig(), { ...fast, ...options });
+  const source = new KubeSource(fake.access(), { ...fast, ...options });
   const batches: ReadonlySet<string>[] = [];
   source.onChange((changed) => batches.push(changed));
   try {
@@ -133,6 +133,18 @@ test('a clean close of every watch, twice: re-watches from the last resourceVers
   });
 });
 
+test('a watch silent for too long is opened again from its resourceVersion, not restarted', async () => {
+  await withKube(seedWeb, { watchIdleMs: 150 }, async (h) => {
+    const watches = h.fake.requests.filter((r) => r.verb === 'watch').length;
+    await waitFor('two more watches', () => h.fake.requests.filter((r) => r.verb === 'watch').length >= watches + 2);
+    const rewatches = h.fake.requests.slice(watches).filter((r) => r.verb === 'watch');
+    assert.ok(rewatches.every((r) => r.resourceVersion !== undefined && r.resourceVersion !== ''), 'from the last resourceVersion');
+    assert.is(h.fake.requests.filter((r) => r.verb === 'list').length, 2, 'no relist');
+    assert.is(h.source.status().restarts, 0);
+    await stillFollows(h, '10.0.0.15');
+  });
+});
+
 test('a connection reset: the stopped informers are restarted', async () => {
   await withKube(seedWeb, {}, async (h) => {
     h.fake.resetConnections();
@@ -224,14 +236,14 @@ test('a malformed object is logged, counted and skipped; the source keeps going'
   await withKube(
     (fake) => {
       seedWeb(fake);
-      // In the initial list (client-node class instances)...
+      // In the initial list...
       fake.apply('services', service('broken-at-start', { ports: [{ name: 'x', port: 0 }] }));
     },
     {},
     async (h) => {
       assert.is(h.source.status().badObjects, 1);
       assert.not.ok(h.source.services().has('default/broken-at-start'));
-      // ...and in a watch event (raw JSON).
+      // ...and in a watch event.
       h.fake.apply('services', service('broken', { spec: { ports: 'grpc' } }));
       h.fake.apply('endpointslices', webSlice('10.0.0.1', '10.0.0.300'));
       await waitFor('two more bad objects', () => h.source.status().badObjects === 3);
@@ -294,6 +306,26 @@ test('bookmarks move the resourceVersion the next watch starts from', async () =
   });
 });
 
+test('a collection larger than a page is listed a page at a time, and a relist still finds deletions', async () => {
+  const seed = (fake: FakeApiServer) => {
+    for (let i = 0; i < 1_100; i++) fake.apply('services', service(`svc-${i}`));
+  };
+  await withKube(seed, {}, async (h) => {
+    assert.is(h.source.services().size, 1_100);
+    const pages = h.fake.requests.filter((r) => r.verb === 'list' && r.resource === 'services');
+    assert.equal(pages.map((r) => [r.limit, r.continue !== undefined]), [[500, false], [500, true], [500, true]]);
+
+    await h.fake.goDown();
+    await waitFor('disconnected', () => !h.source.status().connected);
+    const since = h.batches.length;
+    h.fake.delete('services', 'default', 'svc-1099');
+    h.fake.compact();
+    await h.fake.comeUp();
+    await h.changeOf('default/svc-1099', since);
+    assert.is(h.source.services().size, 1_099);
+  });
+});
+
 test('start() waits through failing first lists', async () => {
   await withKube(
     (fake) => {
@@ -314,13 +346,13 @@ test('stop() ends every watch, even during an outage with restarts pending', asy
   const fake = await FakeApiServer.start();
   try {
     seedWeb(fake);
-    const source = new KubeSource(fake.kubeConfig(), fast);
+    const source = new KubeSource(fake.access(), fast);
     await source.start();
     await waitFor('both watches open', () => fake.openWatches() === 2);
     await source.stop();
     await waitFor('no open watches', () => fake.openWatches() === 0);
 
-    const second = new KubeSource(fake.kubeConfig(), fast);
+    const second = new KubeSource(fake.access(), fast);
     await second.start();
     fake.failRequests(Infinity, 500);
     fake.closeWatches();
@@ -346,7 +378,7 @@ test('loadKubeConfig reads a kubeconfig file and rejects a bad one with KXDS_BAD
   const dir = await mkdtemp(join(tmpdir(), 'kube-xds-kubeconfig-'));
   try {
     await fake.writeKubeconfig(join(dir, 'config'));
-    assert.is(loadKubeConfig(join(dir, 'config')).getCurrentCluster()?.server, fake.url);
+    assert.is(loadKubeConfig(join(dir, 'config')).server, fake.url);
     try {
       loadKubeConfig(join(dir, 'missing'));
       assert.unreachable('a missing file must fail');

@@ -57,6 +57,12 @@ test('a Service with one slice becomes a sorted model', () => {
   assert.ok(Object.isFrozen(result) && Object.isFrozen(result.ports[0]?.endpoints));
 });
 
+test('endpoints are ordered by numeric address across every octet', () => {
+  const addresses = ['10.0.1.0', '9.255.255.255', '10.0.0.255', '192.168.0.1', '10.0.0.3', '10.1.0.0'];
+  const result = model(service('web'), slice('web-abc', { service: 'web', endpoints: addresses.map((address) => endpoint(address)) }));
+  assert.equal(result.ports[0]?.endpoints.map((e) => e.address), ['9.255.255.255', '10.0.0.3', '10.0.0.255', '10.0.1.0', '10.1.0.0', '192.168.0.1']);
+});
+
 test('only kube-xds.io/ annotations are kept; others are dropped without being checked', () => {
   const annotations = {
     'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(service('web')),

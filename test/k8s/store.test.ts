@@ -36,6 +36,22 @@ test('a change to an annotation outside kube-xds.io/ (kubectl apply) changes no 
   assert.equal(keys(store.applyService(service('web', { annotations: { ...applied(2), 'kube-xds.io/policy': 'x' } }))), ['default/web']);
 });
 
+test('deferred rebuilds: a first list builds each model once, when it is complete', () => {
+  const store = new ModelStore();
+  store.applyService(service('old'));
+  store.deferRebuilds();
+  assert.equal(keys(store.applyService(service('web'))), []);
+  assert.equal(keys(store.applySlice(slice('web-1', { service: 'web', endpoints: [endpoint('10.0.0.1')] }))), []);
+  assert.equal(keys(store.applySlice(slice('web-2', { service: 'web', endpoints: [endpoint('10.0.0.2')] }))), []);
+  assert.equal(keys(store.deleteService(service('old'))), []);
+  assert.equal([...store.services().keys()], ['default/old'], 'nothing is built meanwhile');
+  assert.equal(keys(store.rebuildDeferred()), ['default/old', 'default/web']);
+  assert.equal([...store.services().keys()], ['default/web']);
+  assert.equal(store.services().get('default/web')?.ports[0]?.endpoints.map((e) => e.address), ['10.0.0.1', '10.0.0.2']);
+  // Back to rebuilding at once.
+  assert.equal(keys(store.applySlice(slice('web-2', { service: 'web', endpoints: [endpoint('10.0.0.3')] }))), ['default/web']);
+});
+
 test('a slice that changes Service rebuilds both', () => {
   const store = new ModelStore();
   store.applyService(service('web'));

@@ -24,7 +24,7 @@ class KubeParts implements MetricsParts {
   readonly ads = new AdsServer(this.cache, classifyNode);
 
   constructor(fake: FakeApiServer) {
-    this.source = new KubeSource(fake.kubeConfig(), { backoff: { initialMs: 5, maxMs: 50 }, listTimeoutMs: 5_000, observer: this.metrics });
+    this.source = new KubeSource(fake.access(), { backoff: { initialMs: 5, maxMs: 50 }, listTimeoutMs: 5_000, observer: this.metrics });
     this.pipeline = new SnapshotPipeline(this.source, this.cache, options, undefined, this.metrics);
   }
 

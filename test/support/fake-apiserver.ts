@@ -1,12 +1,13 @@
 // An in-process Kubernetes API server for Services and EndpointSlices, speaking the real
 // list/watch protocol (resourceVersion, chunked JSON lines, BOOKMARK, ERROR 410 Gone) so
-// tests drive the real client-node against it, plus the faults real API servers have.
+// tests drive the real Kubernetes source against it, plus the faults real API servers have.
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type ServerOptions as TlsOptions } from 'node:https';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { stringify } from 'yaml';
+import { directAccess, type ApiAccess } from '../../k8s/api-access.ts';
 import { parseSelector, type LabelSelector } from '../../k8s/selector.ts';
 
 export type Resource = 'services' | 'endpointslices';
@@ -43,13 +44,19 @@ interface Watcher {
 export interface RequestRecord {
   readonly resource: Resource;
   readonly verb: 'list' | 'watch';
+  /** A list's page size, and the token of a page after the first. */
+  readonly limit?: number;
+  readonly continue?: string;
   readonly namespace?: string;
   readonly labelSelector?: string;
   readonly resourceVersion?: string;
+  /** The Authorization header it carried. */
+  readonly authorization?: string;
 }
 
 export class FakeApiServer {
   readonly #server: Server;
+  readonly #scheme: 'http' | 'https';
   readonly #objects: Record<Resource, Map<string, Json>> = { services: new Map(), endpointslices: new Map() };
   #history: Change[] = [];
   #rv = 100;
@@ -58,39 +65,37 @@ export class FakeApiServer {
   readonly #watchers = new Set<Watcher>();
   readonly #sockets = new Set<Socket>();
   #failures = { remaining: 0, status: 503 };
+  /** The rest of a paged list, by its continue token. */
+  readonly #pagedLists = new Map<string, { readonly resourceVersion: string; readonly items: Json[] }>();
   #stalling = false;
   #port = 0;
   /** Every list and watch request, oldest first. */
   readonly requests: RequestRecord[] = [];
 
-  private constructor() {
-    this.#server = createServer((request, response) => this.#handle(request, response));
+  private constructor(tls?: TlsOptions) {
+    const handle = (request: IncomingMessage, response: ServerResponse) => this.#handle(request, response);
+    this.#server = tls ? createTlsServer(tls, handle) : createServer(handle);
+    this.#scheme = tls ? 'https' : 'http';
     this.#server.on('connection', (socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
   }
 
-  static async start(): Promise<FakeApiServer> {
-    const fake = new FakeApiServer();
+  /** With `tls` (at least a key and certificate), it speaks HTTPS. */
+  static async start(tls?: TlsOptions): Promise<FakeApiServer> {
+    const fake = new FakeApiServer(tls);
     await fake.#listen();
     return fake;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.#port}`;
+    return `${this.#scheme}://127.0.0.1:${this.#port}`;
   }
 
-  /** A client configuration for this server (plain http needs skipTLSVerify). */
-  kubeConfig(): KubeConfig {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: 'fake', server: this.url, skipTLSVerify: true }],
-      users: [{ name: 'fake' }],
-      contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-      currentContext: 'fake',
-    });
-    return kubeConfig;
+  /** Access to this server without credentials (plain HTTP). */
+  access(): ApiAccess {
+    return directAccess({ server: this.url });
   }
 
   async writeKubeconfig(path: string): Promise<void> {
@@ -179,6 +184,7 @@ export class FakeApiServer {
   compact(): void {
     this.#compactedRv = this.#rv;
     this.#history = [];
+    this.#pagedLists.clear();
   }
 
   /** Compacts and tells every open watch it is too old (ERROR 410), then ends it. */
@@ -248,18 +254,35 @@ export class FakeApiServer {
       ...(namespace === undefined ? {} : { namespace }),
       ...(labelSelector === undefined ? {} : { labelSelector }),
       ...(resourceVersion === undefined ? {} : { resourceVersion }),
+      ...(url.searchParams.has('limit') ? { limit: Number(url.searchParams.get('limit')) } : {}),
+      ...(url.searchParams.has('continue') ? { continue: url.searchParams.get('continue')! } : {}),
+      ...(request.headers.authorization === undefined ? {} : { authorization: request.headers.authorization }),
     });
     const watcher: Watcher = { resource, namespace, selector: parseSelector(labelSelector ?? ''), response };
     if (watch) this.#watch(watcher, resourceVersion ?? '');
-    else this.#list(watcher);
+    else this.#list(watcher, Number(url.searchParams.get('limit') ?? 0), url.searchParams.get('continue') ?? undefined);
   }
 
-  #list(watcher: Watcher): void {
+  /** One list, or with `limit` its first page; later pages come from the same snapshot, as etcd gives them. */
+  #list(watcher: Watcher, limit: number, token: string | undefined): void {
     const { kind, apiVersion } = types[watcher.resource];
-    const items = [...this.#objects[watcher.resource].values()]
-      .filter((object) => this.#selects(watcher, object))
-      .map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item);
-    sendJson(watcher.response, 200, { kind: `${kind}List`, apiVersion, metadata: { resourceVersion: this.resourceVersion }, items });
+    let listed = token === undefined ? undefined : this.#pagedLists.get(token);
+    if (token !== undefined && listed === undefined) return sendStatus(watcher.response, 410, 'Expired', 'the provided continue parameter is too old');
+    if (token !== undefined) this.#pagedLists.delete(token);
+    listed ??= {
+      resourceVersion: this.resourceVersion,
+      items: [...this.#objects[watcher.resource].values()]
+        .filter((object) => this.#selects(watcher, object))
+        .map(({ kind: _kind, apiVersion: _apiVersion, ...item }) => item),
+    };
+    const page = limit > 0 ? listed.items.slice(0, limit) : listed.items;
+    const metadata: Json = { resourceVersion: listed.resourceVersion };
+    if (page.length < listed.items.length) {
+      const next = randomUUID();
+      this.#pagedLists.set(next, { resourceVersion: listed.resourceVersion, items: listed.items.slice(page.length) });
+      metadata.continue = next;
+    }
+    sendJson(watcher.response, 200, { kind: `${kind}List`, apiVersion, metadata, items: page });
   }
 
   #watch(watcher: Watcher, resourceVersion: string): void {

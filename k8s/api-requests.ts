@@ -1,0 +1,162 @@
+// The two API server requests a watch needs, over node:http(s): list a collection, and
+// watch it from a resourceVersion (one JSON event per line). Objects stay plain JSON: they
+// are read once by normalize.ts and not kept.
+import type { IncomingMessage } from 'node:http';
+import type { ApiAccess } from './api-access.ts';
+
+// Not imported: see api-access.ts.
+const { request: httpRequest } = process.getBuiltinModule('node:http');
+const { request: httpsRequest } = process.getBuiltinModule('node:https');
+
+export type Query = Readonly<Record<string, string | undefined>>;
+
+/** An answer other than 200, with the API server's own message when it sent a Status. */
+export class ApiStatusError extends Error {
+  readonly status: number;
+
+  constructor(verb: 'list' | 'watch', status: number, message: string) {
+    super(`${verb}: HTTP ${status}${message ? `: ${message}` : ''}`);
+    this.name = 'ApiStatusError';
+    this.status = status;
+  }
+}
+
+/** Items per list page, as client-go asks: a large collection never has to be held whole. */
+export const listPageSize = 500;
+
+/**
+ * Lists the collection a page at a time, handing each page's items to `onItems` as it
+ * arrives; resolves with the list's resourceVersion. Each page must arrive within
+ * `timeoutMs`. An expired continue token (HTTP 410) rejects: the list starts over.
+ */
+export async function listCollection(
+  access: ApiAccess,
+  path: string,
+  query: Query,
+  signal: AbortSignal,
+  timeoutMs: number,
+  onItems: (items: readonly unknown[]) => void,
+): Promise<string> {
+  let resourceVersion: string | undefined;
+  let token: string | undefined;
+  do {
+    const page = await listPage(access, path, { ...query, limit: String(listPageSize), continue: token }, signal, timeoutMs);
+    resourceVersion ??= page.resourceVersion;
+    onItems(page.items);
+    token = page.continue;
+  } while (token !== undefined);
+  return resourceVersion;
+}
+
+async function listPage(access: ApiAccess, path: string, query: Query, signal: AbortSignal, timeoutMs: number) {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await get('list', access, path, query, AbortSignal.any([signal, timeout]));
+    const body = await readBody(response);
+    if (response.statusCode !== 200) throw new ApiStatusError('list', response.statusCode ?? 0, statusMessage(body));
+    const list = (JSON.parse(body.toString('utf8')) ?? {}) as { metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown };
+    const resourceVersion = list.metadata?.resourceVersion;
+    if (typeof resourceVersion !== 'string' || !(Array.isArray(list.items) || list.items == null)) {
+      throw new Error(`list: ${path} answered something that is not a list`);
+    }
+    const next = list.metadata?.continue;
+    return { resourceVersion, items: (list.items as unknown[] | null) ?? [], continue: typeof next === 'string' && next !== '' ? next : undefined };
+  } catch (error) {
+    if (timeout.aborted && !signal.aborted) throw new Error(`list: no answer within ${timeoutMs} ms`);
+    throw error;
+  }
+}
+
+export interface WatchHandlers {
+  /** The server accepted the watch (200); events follow. */
+  opened(): void;
+  /** One event, in order. A throw ends the watch with that error. */
+  event(type: string, object: unknown): void;
+}
+
+/**
+ * Watches until the server ends the stream ('closed'), nothing arrives for `idleMs`
+ * ('idle': the connection may be dead), or `signal` aborts (rejects). An answer other than
+ * 200 rejects with an ApiStatusError.
+ */
+export async function watchCollection(access: ApiAccess, path: string, query: Query, signal: AbortSignal, idleMs: number, handlers: WatchHandlers): Promise<'closed' | 'idle'> {
+  const response = await get('watch', access, path, { ...query, watch: 'true' }, signal);
+  if (response.statusCode !== 200) throw new ApiStatusError('watch', response.statusCode ?? 0, statusMessage(await readBody(response)));
+  handlers.opened();
+  return new Promise((resolve, reject) => {
+    let partial: string[] = [];
+    let settled = false;
+    const finish = (error?: Error, outcome: 'closed' | 'idle' = 'closed') => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(idle);
+      response.destroy();
+      if (error) reject(error);
+      else resolve(outcome);
+    };
+    const idle = setTimeout(() => finish(undefined, 'idle'), idleMs).unref();
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => {
+      if (settled) return;
+      idle.refresh();
+      let start = 0;
+      for (let end = chunk.indexOf('\n'); end !== -1; end = chunk.indexOf('\n', start)) {
+        partial.push(chunk.slice(start, end));
+        start = end + 1;
+        const line = partial.join('');
+        partial = [];
+        if (line.trim() === '') continue;
+        try {
+          const event = JSON.parse(line) as { type?: unknown; object?: unknown };
+          handlers.event(String(event.type), event.object);
+        } catch (error) {
+          return finish(error instanceof SyntaxError ? new Error(`watch: a line that is not JSON: ${line.slice(0, 80)}`) : (error as Error));
+        }
+        if (settled) return;
+      }
+      if (start < chunk.length) partial.push(chunk.slice(start));
+    });
+    const lost = (error?: Error) => new Error(`watch: the connection closed mid-stream${error ? ` (${(error as NodeJS.ErrnoException).code ?? error.message})` : ''}`, { cause: error });
+    response.once('end', () => finish());
+    response.on('error', (error) => finish(signal.aborted ? error : lost(error)));
+    response.once('close', () => finish(response.complete ? undefined : lost()));
+  });
+}
+
+async function get(verb: 'list' | 'watch', access: ApiAccess, path: string, query: Query, signal: AbortSignal): Promise<IncomingMessage> {
+  signal.throwIfAborted();
+  const settings = await access.settings();
+  signal.throwIfAborted();
+  const url = new URL(access.server + path);
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(url, { agent: settings.agent, auth: settings.auth, headers: { accept: 'application/json', ...settings.headers }, signal });
+    request.once('response', resolve);
+    // `on`: a request can fail after its response has arrived; that is the response's to report.
+    request.on('error', (error) => reject(signal.aborted ? error : new Error(`${verb}: ${error.message}`, { cause: error })));
+    request.end();
+  });
+}
+
+function readBody(response: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.once('end', () => resolve(Buffer.concat(chunks)));
+    response.on('error', reject);
+    response.once('close', () => {
+      if (!response.complete) reject(new Error('the connection closed before the whole answer arrived'));
+    });
+  });
+}
+
+/** The `message` of a Kubernetes Status body, or ''. */
+function statusMessage(body: Buffer): string {
+  try {
+    const message = (JSON.parse(body.toString('utf8')) as { message?: unknown } | null)?.message;
+    return typeof message === 'string' ? message : '';
+  } catch {
+    return '';
+  }
+}
