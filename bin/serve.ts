@@ -1,5 +1,6 @@
 // `kube-xds serve`: the running control plane that wires the stages:
 // source (Kubernetes or files) -> pipeline (builders) -> snapshot cache -> ADS server.
+import { flushCompileCache } from 'node:module';
 import { getSystemErrorMap } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { describeError } from '../common/errors.ts';
@@ -130,6 +131,10 @@ export async function runServe(config: ServeConfig): Promise<number> {
   grpc.setLogger({ error: grpcLog, info: grpcLog, debug: grpcLog });
   const controlPlane = new ControlPlane(config);
   const { synced } = await controlPlane.start();
+  // Every module is loaded by now: keep the compiled code for the next start even if this
+  // process is killed rather than stopped (it is written at exit otherwise). After the
+  // probes waiting for readiness: writing a cold cache takes about 60 ms.
+  synced.then(() => setImmediate(flushCompileCache), () => {});
   // The Kubernetes source retries until it has synced; a source that gives up (a folder
   // that does not exist) is fatal rather than a control plane that is never ready.
   const exitCode = await new Promise<number>((resolve) => {

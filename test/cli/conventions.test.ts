@@ -1,11 +1,15 @@
 // The conventions of a command line: --version, -h/--help on every command, help for one
 // command, durations with units, and help that starts without loading the control plane.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freePort } from '../../bin/demo/free-port.ts';
+import { FakeApiServer } from '../support/fake-apiserver.ts';
+import { waitFor } from '../support/wait.ts';
 import { cli } from './run-cli.ts';
 
 const packageVersion: string = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -89,7 +93,7 @@ test('help, the version, flag errors and status load no Kubernetes client, gRPC 
   // The check sees them when they are loaded: serve on a folder that does not exist gets that far.
   const serve = await importsOf(['serve', ...harmless, '--log-level', 'silent']);
   assert.is(serve.code, 1);
-  assert.ok(serve.urls.some((url) => url.includes('@kubernetes/client-node')), 'the recorder sees @kubernetes/client-node');
+  assert.ok(serve.urls.some((url) => url.includes('@grpc/grpc-js')), 'the recorder sees @grpc/grpc-js');
   assert.ok(serve.urls.some((url) => url.endsWith('/generated/envoy.js')), 'the recorder sees generated/envoy.js');
   const nobodyListens = ['--admin-address', `127.0.0.1:${await freePort('127.0.0.1')}`];
   for (const args of [['help'], ['serve', '--help'], ['--version'], ['serve', '--nope'], ['serve', ...harmless, '--coalesce-window', '10'], ['demo', '--help'], ['status', '--help'], ['status', '--output', 'yaml'], ['status', ...nobodyListens]]) {
@@ -97,6 +101,36 @@ test('help, the version, flag errors and status load no Kubernetes client, gRPC 
     assert.ok(code === 0 || code === 2 || (args[0] === 'status' && code === 1), `${args.join(' ')} exited ${code}`);
     assert.ok(urls.some((url) => url.endsWith('/bin/cli.ts')), `${args.join(' ')}: recorded`);
     assert.equal(urls.filter((url) => heavy.test(url)), [], `${args.join(' ')} loaded them`);
+  }
+});
+
+test('serve loads client-node only for a kubeconfig that needs it: not on a folder, not for a plain kubeconfig', async () => {
+  const onFolder = await importsOf(['serve', ...harmless, '--log-level', 'silent']);
+  assert.ok(onFolder.urls.some((url) => url.endsWith('/k8s/file-source.ts')), 'recorded');
+  assert.not.ok(onFolder.urls.some((url) => url.includes('@kubernetes/client-node')), 'on a folder');
+
+  const fake = await FakeApiServer.start();
+  const dir = await mkdtemp(join(tmpdir(), 'kube-xds-imports-'));
+  try {
+    await fake.writeKubeconfig(join(dir, 'kubeconfig'));
+    const record = join(dir, 'imports.txt');
+    const admin = `127.0.0.1:${await freePort('127.0.0.1')}`;
+    const args = ['serve', '--kubeconfig', join(dir, 'kubeconfig'), '--xds-address', '127.0.0.1:0', '--admin-address', admin, '--probe-address', '127.0.0.1:0', '--log-level', 'silent'];
+    const serve = spawn(process.execPath, ['--import', './test/cli/record-imports.ts', 'bin/kube-xds.js', ...args], { env: { ...process.env, RECORD_IMPORTS_TO: record }, stdio: 'ignore' });
+    const exited = once(serve, 'exit');
+    try {
+      await waitFor('serve to be ready', async () => serve.exitCode === null && (await fetch(`http://${admin}/readyz`)).ok);
+    } finally {
+      serve.kill('SIGTERM');
+      await exited;
+    }
+    const urls = (await readFile(record, 'utf8')).split('\n');
+    assert.ok(urls.some((url) => url.endsWith('/k8s/kube-source.ts')), 'recorded');
+    assert.not.ok(urls.some((url) => url.includes('@kubernetes/client-node')), 'with a kubeconfig that names no exec plugin or auth provider');
+    assert.ok(fake.requests.some((request) => request.verb === 'watch'), 'it watched the API server');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await fake.close();
   }
 });
 
