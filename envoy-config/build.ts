@@ -15,6 +15,14 @@ export function serviceResources(service: ServiceModel, clientClass: ClientClass
   return clientClass === 'proxyless' ? proxylessServiceResources(service, options) : envoyServiceResources(service, options);
 }
 
+/**
+ * The class whose serviceResources stand for this one's: the gateway and the sidecar get the
+ * same messages (envoyServiceResources), so a Service's are built and encoded once for both.
+ */
+export function serviceResourcesBuiltAs(clientClass: ClientClass): ClientClass {
+  return clientClass === 'sidecar' ? 'gateway' : clientClass;
+}
+
 /** Envoy's listeners and RouteConfigurations, which span Services (none for proxyless). */
 export function sharedRouting(services: readonly ServiceModel[], clientClass: ClientClass, options: EnvoyConfigOptions): ResourceSet {
   const layout = envoyRoutingLayout(clientClass, options);

@@ -4,6 +4,7 @@
 import type { Resource } from '../control-plane/resource.ts';
 import { TypeUrl } from '../control-plane/types.ts';
 import type { EnvoyConfigOptions } from '../envoy-config/options.ts';
+import { serviceResourcesBuiltAs } from '../envoy-config/build.ts';
 import { clientClasses, type ClientClass } from '../envoy-config/resource-set.ts';
 import type { ServiceModel } from '../k8s/model.ts';
 import type { Builders } from './builders.ts';
@@ -28,20 +29,30 @@ export type ServiceBuild =
   /** Two resources of one type share a name (two ports that alias each other). */
   | { readonly clash: { readonly clientClass: ClientClass; readonly name: string } };
 
-/** Builds and encodes a Service for every class. Throws when a builder does. */
+/**
+ * Builds and encodes a Service for every class. Throws when a builder does. Its
+ * ClusterLoadAssignments are encoded once (the first class's), and classes whose builds
+ * are the same messages share one.
+ */
 export function buildServiceState(service: ServiceModel, options: EnvoyConfigOptions, builders: Builders): ServiceBuild {
   const byClass = new Map<ClientClass, EncodedResources>();
-  let endpoints: readonly Resource[] = [];
+  let endpoints: readonly Resource[] | undefined;
   for (const clientClass of clientClasses) {
-    const encoded = encodeResourceSet(builders.serviceResources(service, clientClass, options));
+    const shared = byClass.get(serviceResourcesBuiltAs(clientClass));
+    if (shared) {
+      byClass.set(clientClass, shared);
+      continue;
+    }
+    const set = builders.serviceResources(service, clientClass, options);
+    const encoded = encodeResourceSet(endpoints ? { ...set, endpoints: [] } : set);
     const name = duplicateName(encoded);
     if (name) return { clash: { clientClass, name } };
-    endpoints = encoded.get(TypeUrl.Endpoint)!;
+    endpoints ??= encoded.get(TypeUrl.Endpoint)!;
     encoded.delete(TypeUrl.Endpoint);
     byClass.set(clientClass, encoded);
   }
   const routing = builders.envoyVirtualHosts(service, options).map(encodeVirtualHost);
-  return { state: { model: service, shape: shapeOf(service), byClass, endpoints, routing } };
+  return { state: { model: service, shape: shapeOf(service), byClass, endpoints: endpoints ?? [], routing } };
 }
 
 export function resourcesOf(state: ServiceState | undefined, clientClass: ClientClass, type: TypeUrl): readonly Resource[] {
