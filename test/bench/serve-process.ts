@@ -11,6 +11,8 @@ import { collectGarbage } from './inspector-gc.ts';
 import { now, sleep } from './stats.ts';
 
 const cli = new URL('../../bin/kube-xds.js', import.meta.url).pathname;
+/** The node flags the image starts kube-xds with (its ENTRYPOINT): measured as it ships. */
+const imageNodeFlags = nodeFlagsOfImage();
 const clockTicks = ticksPerSecond();
 
 interface Listening {
@@ -52,7 +54,7 @@ export class ServeProcess {
     const level = args.includes('--log-level') ? args[args.indexOf('--log-level') + 1] : 'info';
     if (level !== 'info' && level !== 'debug') throw new Error(`bench: kube-xds serve logs "listening", which gives its ports, at info: not with --log-level ${level}`);
     const spawnedAt = now();
-    const child = spawn(process.execPath, [...(inspect ? ['--inspect=127.0.0.1:0'] : []), cli, 'serve', '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0', '--log-format', 'json', ...args], {
+    const child = spawn(process.execPath, [...imageNodeFlags, ...(inspect ? ['--inspect=127.0.0.1:0'] : []), cli, 'serve', '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0', '--log-format', 'json', ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -190,4 +192,12 @@ function parseJson(line: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+function nodeFlagsOfImage(): string[] {
+  const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile);
+  if (!entrypoint) throw new Error('the Dockerfile has no ENTRYPOINT in JSON form');
+  const words = JSON.parse(entrypoint[1]!) as string[];
+  return words.slice(1, words.indexOf('bin/kube-xds.js'));
 }
