@@ -1,6 +1,7 @@
 // Client Status Discovery Service (envoy.service.status.v3) on the xDS port: what each
 // connected client was sent of every resource and how it answered, as standard xDS tooling
 // asks for it. One ClientConfig per stream: a node id on two streams shows up twice.
+import { setFlagsFromString } from 'node:v8';
 import * as grpc from '@grpc/grpc-js';
 import { badRequest, describeError, KubeXdsError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
@@ -144,9 +145,15 @@ function nodeMatcher(matchers: readonly envoy.type.matcher.v3.NodeMatcher.$Prope
   return (node) => tests.some((test) => test(node.id ?? ''));
 }
 
+// safe_regex comes from whoever reaches the xDS port: a backtracking engine would let one
+// pattern stall the process. V8's linear-time engine (the `l` flag, enabled here) runs what
+// it accepts in time linear in the input, like RE2, and refuses what it cannot (backreferences,
+// lookaround, some nested quantifiers): those get INVALID_ARGUMENT.
+setFlagsFromString('--enable-experimental-regexp-engine');
+
 /**
- * envoy.type.matcher.v3.StringMatcher. safe_regex runs on JavaScript's engine rather than
- * RE2: the syntax node ids need is the same, matched against the whole id as Envoy does.
+ * envoy.type.matcher.v3.StringMatcher. safe_regex runs on V8's linear-time engine rather
+ * than RE2: the syntax node ids need is the same, matched against the whole id as Envoy does.
  */
 function stringMatcher(matcher: StringMatcher, field: string): (value: string) => boolean {
   const fold = matcher.ignore_case ? (text: string) => text.toLowerCase() : (text: string) => text;
@@ -158,7 +165,7 @@ function stringMatcher(matcher: StringMatcher, field: string): (value: string) =
   if (safe_regex) {
     let regex: RegExp;
     try {
-      regex = new RegExp(`^(?:${safe_regex.regex ?? ''})$`, 'u');
+      regex = new RegExp(`^(?:${safe_regex.regex ?? ''})$`, 'l');
     } catch (error) {
       throw badRequest(`${field}.safe_regex: ${describeError(error)}`);
     }

@@ -201,13 +201,21 @@ test('bad requests get INVALID_ARGUMENT or UNIMPLEMENTED for that call alone', a
   const badRegex = await rejection(fetch(csds, { node_matchers: [{ node_id: { safe_regex: { regex: '(' } } }] }));
   assert.is(badRegex.code, grpc.status.INVALID_ARGUMENT);
   assert.match(badRegex.details, /node_matchers\[0\]\.node_id\.safe_regex/);
+  // On a backtracking engine these would take minutes against a long id; here they are refused or run in linear time.
+  const backreference = await rejection(fetch(csds, { node_matchers: [{ node_id: { safe_regex: { regex: '(a)\\1' } } }] }));
+  assert.is(backreference.code, grpc.status.INVALID_ARGUMENT);
+  assert.match(backreference.details, /linear time/);
+  const longId = 'a'.repeat(64);
+  await acker(ads, longId);
+  const exponential = await fetch(csds, { node_matchers: [{ node_id: { safe_regex: { regex: '(a|aa)*c' } } }] });
+  assert.equal(exponential.config, [], `exponential for a backtracking engine against "${longId}", answered`);
   const empty = await rejection(fetch(csds, { node_matchers: [{ node_id: {} }] }));
   assert.is(empty.code, grpc.status.INVALID_ARGUMENT);
   assert.match(empty.details, /no pattern/);
   const metadata = await rejection(fetch(csds, { node_matchers: [{ node_metadatas: [{ path: [{ key: 'role' }], value: { present_match: true } }] }] }));
   assert.is(metadata.code, grpc.status.UNIMPLEMENTED);
   assert.match(metadata.details, /node_metadatas/);
-  assert.equal((await fetch(csds)).config.map((config) => config.node!.id), ['acker'], 'the server still answers');
+  assert.equal((await fetch(csds)).config.map((config) => config.node!.id), ['acker', longId], 'the server still answers');
 });
 
 test('StreamClientStatus answers each request; a bad one ends that stream only', async ({ ads, csds }) => {
