@@ -4,7 +4,7 @@
 import { hash as digest } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import protobuf from 'protobufjs/minimal.js';
-import { envoy, google } from '../generated/envoy.js';
+import { google } from '../generated/envoy.js';
 import { resourceType, type MessageOf, type TypeUrl } from './types.ts';
 
 export type { MessageOf } from './types.ts';
@@ -41,32 +41,16 @@ export function encodeResource<T extends TypeUrl>(type: T, message: MessageOf[T]
   return resource;
 }
 
-interface GeneratedType {
-  encode(message: unknown, writer: protobuf.Writer): protobuf.Writer;
-}
-const generatedTypes = new Map<string, GeneratedType>();
-
-/** The generated class of a type URL, e.g. envoy.config.cluster.v3.Cluster. */
-function generatedType(type: TypeUrl): GeneratedType {
-  let found = generatedTypes.get(type);
-  if (!found) {
-    const path = type.slice(type.indexOf('/') + 1).split('.');
-    found = path.reduce<Record<string, unknown>>((scope, part) => scope[part] as Record<string, unknown>, { envoy }) as unknown as GeneratedType;
-    generatedTypes.set(type, found);
-  }
-  return found;
-}
-
 // Reused: its buffer grows to fit the largest resource, so most encodes allocate nothing.
 let writer = protobuf.Writer.create();
 const maxKeptWriterBytes = 1 << 20;
 
 /** google.protobuf.Any in one pass: type_url (1), then the message as value (2); valid until the next call. */
-function encodeAny(type: TypeUrl, message: unknown): Uint8Array {
+function encodeAny<T extends TypeUrl>(type: T, message: MessageOf[T]): Uint8Array {
   writer.pos = 0;
   writer.states = null;
   writer.uint32(anyTypeUrlTag).string(type).uint32(anyValueTag).fork();
-  generatedType(type).encode(message, writer).ldelim();
+  resourceType(type).encode(message, writer).ldelim();
   const encoded = writer.buf.subarray(0, writer.pos);
   if (writer.buf.byteLength > maxKeptWriterBytes) writer = protobuf.Writer.create();
   return encoded;
@@ -75,10 +59,14 @@ function encodeAny(type: TypeUrl, message: unknown): Uint8Array {
 // In a buffer of its own: one sliced from a shared slab would pin the rest of it while the
 // resource is kept (measured: 6.7x the bytes).
 function ownCopy(bytes: Uint8Array): Uint8Array {
-  // Not zero-filled: every byte is written below.
-  const copy = new Uint8Array(Buffer.allocUnsafeSlow(bytes.byteLength).buffer, 0, bytes.byteLength);
+  const copy = unfilledBytes(bytes.byteLength);
   copy.set(bytes);
   return copy;
+}
+
+/** A buffer of its own, not zero-filled: for callers that write every byte. */
+function unfilledBytes(length: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
 }
 
 const anyTypeUrlTag = (1 << 3) | 2;
@@ -130,8 +118,7 @@ function anyOfFields(type: TypeUrl, fields: readonly Uint8Array[]): { any: Uint8
   const head = google.protobuf.Any.encode({ type_url: type }).finish();
   const valueHeader = lengthDelimitedHeader(2, length);
   const fieldsStart = head.byteLength + valueHeader.byteLength;
-  // Not zero-filled: every byte is written below.
-  const any = new Uint8Array(Buffer.allocUnsafeSlow(fieldsStart + length).buffer, 0, fieldsStart + length);
+  const any = unfilledBytes(fieldsStart + length);
   any.set(head, 0);
   any.set(valueHeader, head.byteLength);
   let offset = fieldsStart;

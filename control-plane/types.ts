@@ -2,6 +2,7 @@
 // named, whether state-of-the-world responses carry its full set, and what it depends on.
 // Listed in the order pushes go out (make before break: clusters and their endpoints exist
 // before listeners and routes point at them); the streams send removals in the reverse order.
+import type protobuf from 'protobufjs/minimal.js';
 import { envoy } from '../generated/envoy.js';
 
 export const TypeUrl = {
@@ -31,7 +32,8 @@ export interface ResourceType<T extends TypeUrl = TypeUrl> {
   readonly shortName: 'CDS' | 'EDS' | 'LDS' | 'RDS';
   /** State-of-the-world responses carry every subscribed resource; a missing one means deleted. */
   readonly fullState: boolean;
-  encode(message: MessageOf[T]): Uint8Array;
+  /** Appends the encoded message to `writer` (one reused writer encodes every resource). */
+  encode(message: MessageOf[T], writer: protobuf.Writer): protobuf.Writer;
   nameOf(message: MessageOf[T]): string | null | undefined;
   /** The EDS resource a cluster needs: resent after the cluster changes (Envoy warms it until then). */
   endpointsOf?(message: MessageOf[T]): string | undefined;
@@ -41,7 +43,7 @@ const cluster: ResourceType<typeof TypeUrl.Cluster> = {
   url: TypeUrl.Cluster,
   shortName: 'CDS',
   fullState: true,
-  encode: (m) => envoy.config.cluster.v3.Cluster.encode(m).finish(),
+  encode: (m, writer) => envoy.config.cluster.v3.Cluster.encode(m, writer),
   nameOf: (m) => m.name,
   endpointsOf: (m) => (m.type === envoy.config.cluster.v3.Cluster.DiscoveryType.EDS ? m.eds_cluster_config?.service_name || m.name || undefined : undefined),
 };
@@ -49,21 +51,21 @@ const endpoint: ResourceType<typeof TypeUrl.Endpoint> = {
   url: TypeUrl.Endpoint,
   shortName: 'EDS',
   fullState: false,
-  encode: (m) => envoy.config.endpoint.v3.ClusterLoadAssignment.encode(m).finish(),
+  encode: (m, writer) => envoy.config.endpoint.v3.ClusterLoadAssignment.encode(m, writer),
   nameOf: (m) => m.cluster_name,
 };
 const listener: ResourceType<typeof TypeUrl.Listener> = {
   url: TypeUrl.Listener,
   shortName: 'LDS',
   fullState: true,
-  encode: (m) => envoy.config.listener.v3.Listener.encode(m).finish(),
+  encode: (m, writer) => envoy.config.listener.v3.Listener.encode(m, writer),
   nameOf: (m) => m.name,
 };
 const route: ResourceType<typeof TypeUrl.Route> = {
   url: TypeUrl.Route,
   shortName: 'RDS',
   fullState: false,
-  encode: (m) => envoy.config.route.v3.RouteConfiguration.encode(m).finish(),
+  encode: (m, writer) => envoy.config.route.v3.RouteConfiguration.encode(m, writer),
   nameOf: (m) => m.name,
 };
 
