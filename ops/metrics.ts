@@ -3,6 +3,7 @@
 // counts the parts keep themselves) are read from the parts at scrape time.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AdsObserver, ClientIdentity, ClientLabels } from '../control-plane/observer.ts';
+import type { StreamStatus } from '../control-plane/stream-status.ts';
 import { typeShortName, type TypeUrl } from '../control-plane/types.ts';
 import type { SourceObserver } from '../k8s/source.ts';
 import type { PipelineObserver } from '../pipeline/snapshot-pipeline.ts';
@@ -36,11 +37,15 @@ export class Metrics implements AdsObserver, PipelineObserver, SourceObserver {
   readonly #events: Counter<'kind' | 'type'>;
   readonly #relists: Counter<'kind'>;
   readonly #restarts: Counter<'kind'>;
+  /** The streams' status during one scrape. */
+  #scrapedStreams?: StreamStatus[];
 
   /** The parts are read only at scrape time, so they may be set after this is built. */
   constructor(parts: MetricsParts) {
     const registers = [this.registry];
     const userAgents = this.#userAgents;
+    // Every stream's status is read once per scrape, by the three gauges that need it.
+    const streams = () => (this.#scrapedStreams ??= parts.ads.streams());
     collectDefaultMetrics({ register: this.registry });
 
     // Read at scrape time.
@@ -79,7 +84,7 @@ export class Metrics implements AdsObserver, PipelineObserver, SourceObserver {
       registers,
       collect() {
         this.reset();
-        for (const stream of parts.ads.streams()) {
+        for (const stream of streams()) {
           this.inc({ class: stream.nodeClass ?? 'unidentified', user_agent: userAgents.of(stream.userAgent), protocol: stream.protocol });
         }
       },
@@ -92,7 +97,7 @@ export class Metrics implements AdsObserver, PipelineObserver, SourceObserver {
       collect() {
         this.reset();
         for (const type of Object.values(typeShortName)) this.set({ type }, 0);
-        for (const stream of parts.ads.streams()) for (const status of stream.types) if (status.sync === 'NACKED') this.inc({ type: typeShortName[status.type] });
+        for (const stream of streams()) for (const status of stream.types) if (status.sync === 'NACKED') this.inc({ type: typeShortName[status.type] });
       },
     });
     new Gauge({
@@ -103,7 +108,7 @@ export class Metrics implements AdsObserver, PipelineObserver, SourceObserver {
       collect() {
         this.reset();
         for (const type of Object.values(typeShortName)) this.set({ type }, 0);
-        for (const stream of parts.ads.streams()) for (const status of stream.types) this.inc({ type: typeShortName[status.type] }, status.unresolved.length);
+        for (const stream of streams()) for (const status of stream.types) this.inc({ type: typeShortName[status.type] }, status.unresolved.length);
       },
     });
 
@@ -183,7 +188,11 @@ export class Metrics implements AdsObserver, PipelineObserver, SourceObserver {
   }
 
   async exposition(): Promise<{ contentType: string; text: string }> {
-    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+    try {
+      return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+    } finally {
+      this.#scrapedStreams = undefined;
+    }
   }
 
   // AdsObserver
