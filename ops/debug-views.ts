@@ -1,5 +1,6 @@
 // The JSON views under /debug/ on the admin address, read from the running stages at request
 // time. Shapes are the ones docs/design.md describes ("The ops stage").
+import { byKey, compareText } from '../common/compare.ts';
 import type { ClientView } from '../control-plane/ads-server.ts';
 import type { StreamStatus, SyncState } from '../control-plane/stream-status.ts';
 import type { TypeUrl } from '../control-plane/types.ts';
@@ -51,7 +52,7 @@ export function configView(clients: readonly ClientView[], nodeId: string): Conf
         type: type.type,
         sync: type.sync,
         resources: [...client.held(type.type).values()]
-          .sort((a, b) => compare(a.name, b.name))
+          .sort(byKey((held) => held.name))
           .map((held) => ({ name: held.name, version: held.version, config: 'any' in held ? anyToJson(held.any) : null })),
       })),
     });
@@ -67,10 +68,6 @@ export interface ModelView {
 
 /** `/debug/model`: the model the snapshots are built from, sorted by namespace, then name. */
 export function modelView(parts: OpsParts): ModelView {
-  const services = [...parts.source.services().values()].sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
+  const services = [...parts.source.services().values()].sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.name, b.name));
   return { ready: parts.ready(), source: parts.source.status(), services };
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -2,6 +2,7 @@
 // connected client with its sync state per type, then one line per NACK and per name a
 // client asks for that does not exist.
 import { styleText } from 'node:util';
+import { compareText } from '../common/compare.ts';
 import type { StreamStatus, SyncState } from '../control-plane/stream-status.ts';
 import type { TypeUrl } from '../control-plane/types.ts';
 
@@ -50,7 +51,7 @@ interface Cell {
 
 /** The table and the notes below it, each line ending in a newline. */
 export function statusTable(clients: readonly ClientStatus[], { now, colour }: TableOptions): string {
-  const sorted = [...clients].sort((a, b) => (a.nodeId ?? '').localeCompare(b.nodeId ?? '') || a.id - b.id);
+  const sorted = [...clients].sort((a, b) => compareText(a.nodeId ?? '', b.nodeId ?? '') || a.id - b.id);
   const header: Cell[] = ['NODE', 'USER AGENT', 'CLASS', 'PROTOCOL', 'CONNECTED', ...typeColumns.map(([name]) => name)].map((text) => ({ text }));
   const rows = sorted.map((client): Cell[] => [
     { text: nodeName(client) },
