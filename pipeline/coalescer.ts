@@ -1,5 +1,9 @@
-// Gathers changed keys and hands them over as one batch once no change has come for the
-// window, and never later than the max delay after the first change of the batch.
+// Gathers changed keys and hands them over in batches. A change that finds the coalescer
+// quiet (no batch handed over within the window) goes out at once, with whatever else
+// arrived in the same turn of the event loop: an isolated pod change costs no waiting.
+// Changes that follow a batch within the window are gathered until no change has come for
+// the window, and never longer than the max delay after the first of them: a burst costs
+// one leading batch and then as few as it can.
 export interface CoalescerOptions {
   readonly windowMs: number;
   readonly maxDelayMs: number;
@@ -11,6 +15,9 @@ export class Coalescer {
   readonly #pending = new Set<string>();
   /** performance.now() when the first pending key arrived. */
   #since = 0;
+  /** performance.now() when the last batch was handed over (its flush done). */
+  #lastHandOver = -Infinity;
+  #leading?: NodeJS.Immediate;
   #quietTimer?: NodeJS.Timeout;
   #maxTimer?: NodeJS.Timeout;
   #stopped = false;
@@ -23,8 +30,14 @@ export class Coalescer {
 
   add(keys: Iterable<string>): void {
     if (this.#stopped) return;
-    if (this.#pending.size === 0) this.#since = performance.now();
+    const now = performance.now();
+    if (this.#pending.size === 0) this.#since = now;
     for (const key of keys) this.#pending.add(key);
+    if (this.#leading) return;
+    if (!this.#maxTimer && now - this.#lastHandOver >= this.#options.windowMs) {
+      this.#leading = setImmediate(() => this.#handOver());
+      return;
+    }
     clearTimeout(this.#quietTimer);
     this.#quietTimer = setTimeout(() => this.#handOver(), this.#options.windowMs);
     this.#maxTimer ??= setTimeout(() => this.#handOver(), this.#options.maxDelayMs);
@@ -32,17 +45,23 @@ export class Coalescer {
 
   stop(): void {
     this.#stopped = true;
+    clearImmediate(this.#leading);
     clearTimeout(this.#quietTimer);
     clearTimeout(this.#maxTimer);
   }
 
   #handOver(): void {
+    clearImmediate(this.#leading);
     clearTimeout(this.#quietTimer);
     clearTimeout(this.#maxTimer);
-    this.#quietTimer = this.#maxTimer = undefined;
+    this.#leading = this.#quietTimer = this.#maxTimer = undefined;
     if (this.#stopped || this.#pending.size === 0) return;
     const keys = [...this.#pending];
     this.#pending.clear();
-    this.#flush(keys, this.#since);
+    try {
+      this.#flush(keys, this.#since);
+    } finally {
+      this.#lastHandOver = performance.now();
+    }
   }
 }
