@@ -1,0 +1,45 @@
+// Responses share their body across the streams of a push; each still decodes to exactly the
+// fields it was given, its own nonce included.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { encodeResource } from '../../control-plane/resource.ts';
+import { encodeDeltaDiscoveryResponse, encodeDiscoveryResponse } from '../../control-plane/response.ts';
+import { TypeUrl } from '../../control-plane/types.ts';
+import { envoy } from '../../generated/envoy.js';
+
+const { DiscoveryResponse, DeltaDiscoveryResponse } = envoy.service.discovery.v3;
+const { ClusterLoadAssignment } = envoy.config.endpoint.v3;
+const test = suite('responses');
+
+const a = encodeResource(TypeUrl.Endpoint, { cluster_name: 'a' });
+const b = encodeResource(TypeUrl.Endpoint, { cluster_name: 'b' });
+const fields = { version: 'v1', type: TypeUrl.Endpoint, controlPlane: 'kube-xds-test' };
+
+test('state of the world: every stream gets the same fields and its own nonce', () => {
+  const first = DiscoveryResponse.decode(encodeDiscoveryResponse({ ...fields, nonce: '1', resources: [a, b] }));
+  const second = DiscoveryResponse.decode(encodeDiscoveryResponse({ ...fields, nonce: 'zz9', resources: [a, b] }));
+  for (const [response, nonce] of [[first, '1'], [second, 'zz9']] as const) {
+    assert.is(response.nonce, nonce);
+    assert.is(response.version_info, 'v1');
+    assert.is(response.type_url, TypeUrl.Endpoint);
+    assert.is(response.control_plane?.identifier, 'kube-xds-test');
+    assert.equal(response.resources.map((any) => ClusterLoadAssignment.decode(any.value!).cluster_name), ['a', 'b']);
+  }
+  const other = DiscoveryResponse.decode(encodeDiscoveryResponse({ ...fields, nonce: '2', resources: [b] }));
+  assert.is(other.resources.length, 1, 'other resources are not answered from the last body');
+  const newer = DiscoveryResponse.decode(encodeDiscoveryResponse({ ...fields, version: 'v2', nonce: '3', resources: [b] }));
+  assert.is(newer.version_info, 'v2', 'another version is not answered from the last body');
+});
+
+test('delta: resources and removals per stream, the nonce its own', () => {
+  const first = DeltaDiscoveryResponse.decode(encodeDeltaDiscoveryResponse({ ...fields, nonce: '7', resources: [a], removed: ['gone'] }));
+  const second = DeltaDiscoveryResponse.decode(encodeDeltaDiscoveryResponse({ ...fields, nonce: '8', resources: [a], removed: [] }));
+  assert.is(first.nonce, '7');
+  assert.equal(first.removed_resources, ['gone']);
+  assert.equal(first.resources.map((resource) => resource.name), ['a']);
+  assert.is(second.nonce, '8');
+  assert.equal(second.removed_resources, [], 'different removals are not answered from the last body');
+  assert.equal(second.resources.map((resource) => [resource.name, resource.version]), [['a', a.version]]);
+});
+
+test.run();
