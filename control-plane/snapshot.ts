@@ -25,9 +25,15 @@ interface TypeEntry {
   readonly resources: ResourceMap;
   /** Sum of the digests modulo 2^64. */
   readonly sum: bigint;
+  /** Formatted once: every stream of a push asks for it. */
+  readonly version: string;
 }
 
-const emptyEntry: TypeEntry = { resources: new Map(), sum: 0n };
+function typeEntry(resources: ResourceMap, sum: bigint): TypeEntry {
+  return { resources, sum, version: formatVersion(sum, resources.size) };
+}
+
+const emptyEntry = typeEntry(new Map(), 0n);
 
 export class Snapshot {
   /** Undefined once patched: its maps belong to the snapshot that replaced it. */
@@ -56,7 +62,7 @@ export class Snapshot {
         if (map.has(resource.name)) throw new Error(`duplicate ${resource.type} resource "${resource.name}"`);
         map.set(resource.name, resource);
       }
-      byType.set(type, { resources: map, sum: sumOf(map.values()) });
+      byType.set(type, typeEntry(map, sumOf(map.values())));
     }
     return new Snapshot(byType);
   }
@@ -67,8 +73,7 @@ export class Snapshot {
 
   /** Equal content, equal version, whatever the order or history. */
   version(type: TypeUrl): string {
-    const entry = this.#entry(type);
-    return formatVersion(entry.sum, entry.resources.size);
+    return this.#entry(type).version;
   }
 
   /**
@@ -104,7 +109,7 @@ export class Snapshot {
         removed.delete(resource.name);
       }
       if (changed.size === 0 && removed.size === 0) continue;
-      byType.set(type, { resources, sum: BigInt.asUintN(64, sum) });
+      byType.set(type, typeEntry(resources, BigInt.asUintN(64, sum)));
       changes.set(type, { changed, removed });
     }
     if (changes.size === 0) return { snapshot: this, changes };
