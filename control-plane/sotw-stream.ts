@@ -24,6 +24,7 @@ export class SotwStream extends XdsStream {
     }
     this.recordAnswer(subscription, nonce, request.error_detail);
     const changed = subscription.replace(request.resource_names ?? []);
+    if (!changed && subscription.responded && subscription.owed.size === 0) return; // an ACK, and the pushes owe it nothing
     const snapshot = this.currentSnapshot();
     if (!snapshot) return; // held until the class is ready; answered from onSnapshot
     // An ACK of what the client was sent leaves only what it is owed to look at: the pushes
@@ -50,7 +51,8 @@ export class SotwStream extends XdsStream {
         if (upserts.size > 0) this.#send(plan, snapshot.version(subscription.type), [...upserts.values()]);
       }
     }
-    for (const plan of [...plans].reverse()) {
+    for (let i = plans.length - 1; i >= 0; i--) {
+      const plan = plans[i]!;
       if (!isFullState(plan.subscription.type) || ![...plan.removals].some((name) => plan.subscription.held.has(name))) continue;
       this.delivered({ ...plan, upserts: new Map() });
       this.#sendFull(plan);

@@ -45,6 +45,7 @@ export class Subscription {
     const legacyWildcard = requested.length === 0 && !this.#everNamed && this.#legacyWildcard;
     if (requested.length > 0) this.#everNamed = true;
     const wildcard = legacyWildcard || requested.includes('*');
+    if (wildcard === this.wildcard && !wildcard && requested.length === this.names.size && requested.every((name) => this.names.has(name))) return false; // an ACK: nothing to copy
     const next = new Set(requested.filter((name) => name !== '*'));
     const changed = wildcard !== this.wildcard || next.size !== this.names.size || [...next].some((name) => !this.names.has(name));
     this.wildcard = wildcard;

@@ -96,7 +96,11 @@ export abstract class XdsStream {
     for (const [type, subscription] of this.subscriptions) {
       const change = changes?.get(type);
       if (!changes) candidates.set(type, subscription.candidates(snapshot.resources(type)));
-      else if (change || subscription.owed.size > 0) candidates.set(type, new Set([...(change?.changed ?? []), ...(change?.removed ?? [])]));
+      else if (change || subscription.owed.size > 0) {
+        const names = new Set(change?.changed);
+        for (const name of change?.removed ?? []) names.add(name);
+        candidates.set(type, names);
+      }
     }
     this.respond(snapshot, candidates);
     if (!changes) for (const subscription of this.subscriptions.values()) this.noteUnresolved(subscription, snapshot);
