@@ -13,6 +13,8 @@ import { now, sleep } from './stats.ts';
 const cli = new URL('../../bin/kube-xds.js', import.meta.url).pathname;
 /** The node flags the image starts kube-xds with (its ENTRYPOINT): measured as it ships. */
 const imageNodeFlags = nodeFlagsOfImage();
+/** More node flags for the server, to look inside it during a benchmark: `--cpu-prof --cpu-prof-dir=DIR`, `--trace-gc` (its stdout goes to stderr then). */
+const extraNodeFlags = (process.env.KUBE_XDS_BENCH_SERVER_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const clockTicks = ticksPerSecond();
 
 interface Listening {
@@ -54,8 +56,8 @@ export class ServeProcess {
     const level = args.includes('--log-level') ? args[args.indexOf('--log-level') + 1] : 'info';
     if (level !== 'info' && level !== 'debug') throw new Error(`bench: kube-xds serve logs "listening", which gives its ports, at info: not with --log-level ${level}`);
     const spawnedAt = now();
-    const child = spawn(process.execPath, [...imageNodeFlags, ...(inspect ? ['--inspect=127.0.0.1:0'] : []), cli, 'serve', '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0', '--log-format', 'json', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const child = spawn(process.execPath, [...imageNodeFlags, ...extraNodeFlags, ...(inspect ? ['--inspect=127.0.0.1:0'] : []), cli, 'serve', '--xds-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0', '--log-format', 'json', ...args], {
+      stdio: ['ignore', extraNodeFlags.length > 0 ? process.stderr : 'ignore', 'pipe'],
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const log = { tail: '' };
