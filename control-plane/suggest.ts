@@ -1,5 +1,7 @@
 // "Did you mean …?" for a resource name that does not exist: a mistyped xds:/// target is
-// the most common proxyless failure, and every client just waits on it.
+// the most common proxyless failure, and every client just waits on it. A request's names
+// are checked as it arrives, against every name of the type (10,000 clusters in a large
+// cluster), so this stays allocation-free per comparison.
 
 /**
  * Up to `limit` existing names closest to `wanted`: those with the same Service name (the
@@ -9,35 +11,69 @@
 export function closestNames(wanted: string, existing: Iterable<string>, limit = 3): string[] {
   const maxDistance = Math.max(2, Math.floor(wanted.length / 4));
   const service = firstLabel(wanted);
-  const scored: { name: string; score: number }[] = [];
+  const best: { name: string; score: number }[] = [];
   for (const name of existing) {
-    const distance = boundedDistance(wanted, name, maxDistance);
-    if (distance <= maxDistance) scored.push({ name, score: distance });
-    else if (firstLabel(name) === service) scored.push({ name, score: maxDistance + 1 + Math.abs(name.length - wanted.length) / 1000 });
+    // Once `limit` names are close enough, only as close or closer can still enter: a narrower band.
+    const worst = best.length === limit ? best[limit - 1]!.score : Infinity;
+    const distance = boundedDistance(wanted, name, Math.min(maxDistance, Math.floor(worst)));
+    let score: number;
+    if (distance <= maxDistance) score = distance;
+    else if (firstLabel(name) === service) score = maxDistance + 1 + Math.abs(name.length - wanted.length) / 1000;
+    else continue;
+    if (best.length === limit && !closer(score, name, best[limit - 1]!)) continue;
+    let at = best.length === limit ? limit - 1 : best.length;
+    while (at > 0 && closer(score, name, best[at - 1]!)) {
+      best[at] = best[at - 1]!;
+      at--;
+    }
+    best[at] = { name, score };
   }
-  scored.sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : 1));
-  return scored.slice(0, limit).map((entry) => entry.name);
+  return best.map((entry) => entry.name);
+}
+
+function closer(score: number, name: string, than: { name: string; score: number }): boolean {
+  return score < than.score || (score === than.score && name < than.name);
 }
 
 function firstLabel(name: string): string {
-  return /^[^.:/]*/.exec(name)![0];
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2e || c === 0x3a || c === 0x2f) return name.slice(0, i); // . : /
+  }
+  return name;
 }
+
+// Two rows of the band, grown as needed and reused by every comparison.
+let previous = new Int32Array(64);
+let current = new Int32Array(64);
 
 /** Levenshtein distance, or `max + 1` as soon as it must exceed `max` (a band of 2·max+1). */
 export function boundedDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
-  let previous = Int32Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = new Int32Array(b.length + 1).fill(max + 1);
-    current[0] = i;
-    let rowMin = i;
-    for (let j = Math.max(1, i - max); j <= Math.min(b.length, i + max); j++) {
-      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-      rowMin = Math.min(rowMin, current[j]!);
-    }
-    if (rowMin > max) return max + 1;
-    previous = current;
+  if (previous.length <= b.length) {
+    previous = new Int32Array(b.length * 2);
+    current = new Int32Array(b.length * 2);
   }
-  return Math.min(previous[b.length]!, max + 1);
+  const over = max + 1;
+  for (let j = 0; j <= b.length; j++) previous[j] = j <= max ? j : over;
+  for (let i = 1; i <= a.length; i++) {
+    const from = Math.max(1, i - max);
+    const to = Math.min(b.length, i + max);
+    current[0] = i <= max ? i : over;
+    if (from > 1) current[from - 1] = over;
+    let rowMin = current[0]!;
+    const ca = a.charCodeAt(i - 1);
+    for (let j = from; j <= to; j++) {
+      const substitute = previous[j - 1]! + (ca === b.charCodeAt(j - 1) ? 0 : 1);
+      const value = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitute);
+      current[j] = value;
+      if (value < rowMin) rowMin = value;
+    }
+    if (to < b.length) current[to + 1] = over;
+    if (rowMin > max) return over;
+    const swap = previous;
+    previous = current;
+    current = swap;
+  }
+  return Math.min(previous[b.length]!, over);
 }
