@@ -38,7 +38,7 @@ export class DeltaStream extends XdsStream {
     const names = first || (subscription.wildcard && !wasWildcard) ? subscription.candidates(snapshot.resources(subscription.type)) : new Set([...subscribe, ...unsubscribe]);
     names.delete('*');
     this.respond(snapshot, new Map([[subscription.type, names]]) as Candidates);
-    if (subscribe.length > 0) this.noteUnresolved(subscription, snapshot);
+    if (subscribe.length > 0) this.noteUnresolved(subscription, snapshot, first ? subscription.names : subscribe);
   }
 
   /** Make before break: additions and changes in push order, then removals in reverse. */

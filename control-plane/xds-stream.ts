@@ -1,6 +1,7 @@
 // The protocol core of one ADS stream, whatever its wire format: who the client is, what it
 // subscribes to and holds, ACK/NACK bookkeeping, holding requests until its snapshot exists,
 // and the push plan. SotwStream and DeltaStream only read requests and write responses.
+import { LRUCache } from 'lru-cache';
 import { badRequest, describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import type { envoy } from '../generated/envoy.js';
@@ -150,14 +151,15 @@ export abstract class XdsStream {
   /**
    * Reports, once per stream and name, each name the client asks for that does not exist,
    * with the closest names that do. Names change only with requests, so this runs after
-   * each request (and when the class becomes ready), not on every push.
+   * each request (and when the class becomes ready), not on every push; `names`: those the
+   * request added, when it says.
    */
-  protected noteUnresolved(subscription: Subscription, snapshot: Snapshot): void {
+  protected noteUnresolved(subscription: Subscription, snapshot: Snapshot, names: Iterable<string> = subscription.names): void {
     const current = snapshot.resources(subscription.type);
-    for (const name of subscription.names) {
+    for (const name of names) {
       if (subscription.unresolved.size >= unresolvedKept) return;
-      if (current.has(name) || subscription.unresolved.has(name)) continue;
-      const didYouMean = closestNames(name, current.keys());
+      if (current.has(name) || subscription.unresolved.has(name) || !subscription.names.has(name)) continue;
+      const didYouMean = suggestions(snapshot, subscription.type, name);
       subscription.unresolved.set(name, didYouMean);
       this.context.observer.unresolved(subscription.type, this.identity(), name, didYouMean);
       if (this.#unresolvedLogged++ < unresolvedLogged) {
@@ -317,4 +319,19 @@ function userAgentOf(node: Node | undefined): string | undefined {
   const version = node.user_agent_version ?? node.user_agent_build_version?.version;
   const versionText = typeof version === 'string' ? version : version ? `${version.major_number}.${version.minor_number}.${version.patch}` : '';
   return versionText ? `${node.user_agent_name}/${versionText}` : node.user_agent_name;
+}
+
+/**
+ * Suggestions per snapshot, type and name: a fleet of clients with the same mistyped target
+ * reconnecting at once costs one search per name. Bounded: names come from clients.
+ */
+const suggestionCache = new WeakMap<Snapshot, LRUCache<string, readonly string[]>>();
+
+function suggestions(snapshot: Snapshot, type: TypeUrl, name: string): readonly string[] {
+  let cache = suggestionCache.get(snapshot);
+  if (!cache) suggestionCache.set(snapshot, (cache = new LRUCache({ max: 1_000 })));
+  const key = `${type} ${name}`;
+  let found = cache.get(key);
+  if (!found) cache.set(key, (found = closestNames(name, snapshot.resources(type).keys())));
+  return found;
 }
