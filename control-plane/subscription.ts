@@ -48,10 +48,11 @@ export class Subscription {
     if (wildcard === this.wildcard && !wildcard && requested.length === this.names.size && requested.every((name) => this.names.has(name))) return false; // an ACK: nothing to copy
     const next = new Set(requested.filter((name) => name !== '*'));
     const changed = wildcard !== this.wildcard || next.size !== this.names.size || [...next].some((name) => !this.names.has(name));
+    const droppedWildcard = this.wildcard && !wildcard;
     this.wildcard = wildcard;
     for (const name of this.names) if (!next.has(name)) this.#forget(name);
     for (const name of next) this.names.add(name);
-    this.#forgetUnwanted();
+    if (droppedWildcard) this.#forgetUnwanted();
     return changed;
   }
 
@@ -62,6 +63,7 @@ export class Subscription {
    * resource again, or its removal): the client cannot tell otherwise whether to keep it.
    */
   applyDelta(subscribe: readonly string[], unsubscribe: readonly string[]): void {
+    const wasWildcard = this.wildcard;
     if (subscribe.length === 0 && unsubscribe.length === 0 && !this.#everNamed && this.#legacyWildcard) this.wildcard = true;
     for (const name of subscribe) {
       this.#everNamed = true;
@@ -81,7 +83,7 @@ export class Subscription {
         this.owed.add(name);
       } else this.#forget(name);
     }
-    this.#forgetUnwanted();
+    if (wasWildcard && !this.wildcard) this.#forgetUnwanted();
   }
 
   wants(name: string): boolean {
@@ -100,7 +102,11 @@ export class Subscription {
     return this.lastNonce !== undefined;
   }
 
-  /** Without the wildcard, what the client held only through it is no longer its business. */
+  /**
+   * Without the wildcard, what the client held only through it is no longer its business.
+   * Only dropping the wildcard leaves such names behind: a name dropped by itself is forgotten
+   * at once, and this scan of everything held (10,000 names) is not made per request.
+   */
   #forgetUnwanted(): void {
     if (this.wildcard) return;
     for (const name of this.held.keys()) if (!this.names.has(name) && !this.owed.has(name)) this.#forget(name);
