@@ -1,13 +1,14 @@
 // Response bytes built from resources that are already encoded: the Any bytes of each
-// resource are copied in as they are, never re-encoded per stream, whatever the wire format.
-// A push sends the same response to many streams but for its nonce; protobuf fields may come
-// in any order, so everything but the nonce is encoded once (the body) and each stream's
-// response is that body with its nonce field appended.
-import protobuf from 'protobufjs/minimal.js';
+// resource are referenced as they are, never re-encoded or copied per stream, whatever the
+// wire format. A push sends the same response to many streams but for its nonce; protobuf
+// fields may come in any order, so everything but the nonce (the body) is laid out once, as
+// a list of chunks that point at the resources' bytes, and each stream's response is one
+// buffer: the body copied in, then its nonce field. A 3.7 MiB RouteConfiguration is copied
+// once per response, not once per encoding step.
 import type { Resource } from './resource.ts';
 import type { TypeUrl } from './types.ts';
 
-const tag = (field: number) => (field << 3) | 2; // every field written here is length-delimited
+const tag = (field: number) => (field << 3) | 2; // every field written here is length-delimited, below field 16
 const identifierTag = tag(1); // envoy.config.core.v3.ControlPlane.identifier
 
 // envoy.service.discovery.v3.DiscoveryResponse
@@ -28,16 +29,112 @@ export interface DeltaResponseFields extends ResponseFields {
   readonly removed: readonly string[];
 }
 
+export function encodeDiscoveryResponse(fields: ResponseFields): Buffer {
+  const body = sotwBodies.get({ ...fields, removed: [] }, ({ version, type, resources, controlPlane }) => {
+    const chunks = new Chunks().string(sotw.versionInfo, version);
+    for (const resource of resources) chunks.bytes(sotw.resources, resource.any);
+    chunks.string(sotw.typeUrl, type);
+    if (controlPlane) chunks.message(sotw.controlPlane, new Chunks().string(identifierTag, controlPlane));
+    return chunks;
+  });
+  return body.withNonce(sotw.nonce, fields.nonce);
+}
+
+export function encodeDeltaDiscoveryResponse(fields: DeltaResponseFields): Buffer {
+  const body = deltaBodies.get(fields, ({ version, type, resources, removed, controlPlane }) => {
+    const chunks = new Chunks().string(delta.systemVersionInfo, version);
+    for (const resource of resources) {
+      chunks.message(delta.resources, new Chunks().string(wrapped.version, resource.version).bytes(wrapped.resource, resource.any).string(wrapped.name, resource.name));
+    }
+    chunks.string(delta.typeUrl, type);
+    for (const name of removed) chunks.string(delta.removedResources, name);
+    if (controlPlane) chunks.message(delta.controlPlane, new Chunks().string(identifierTag, controlPlane));
+    return chunks;
+  });
+  return body.withNonce(delta.nonce, fields.nonce);
+}
+
+/** Length-delimited fields as a list of byte chunks: values are referenced, not copied. */
+class Chunks {
+  readonly parts: Uint8Array[] = [];
+  length = 0;
+
+  bytes(fieldTag: number, value: Uint8Array): this {
+    this.#head(fieldTag, value.length);
+    this.#add(value);
+    return this;
+  }
+
+  string(fieldTag: number, value: string): this {
+    return this.bytes(fieldTag, Buffer.from(value));
+  }
+
+  message(fieldTag: number, fields: Chunks): this {
+    this.#head(fieldTag, fields.length);
+    for (const part of fields.parts) this.#add(part);
+    return this;
+  }
+
+  copyTo(target: Uint8Array): void {
+    let at = 0;
+    for (const part of this.parts) {
+      target.set(part, at);
+      at += part.length;
+    }
+  }
+
+  #head(fieldTag: number, length: number): void {
+    const head = [fieldTag];
+    for (; length > 0x7f; length >>>= 7) head.push((length & 0x7f) | 0x80);
+    head.push(length);
+    this.#add(Uint8Array.from(head));
+  }
+
+  #add(part: Uint8Array): void {
+    this.parts.push(part);
+    this.length += part.length;
+  }
+}
+
+/** A response without its nonce, and how to give it one. */
+class Body {
+  readonly #chunks: Chunks;
+  /** The chunks in one piece, made on the second use: a body sent once is copied once. */
+  #flat?: Uint8Array;
+  #uses = 0;
+
+  constructor(chunks: Chunks) {
+    this.#chunks = chunks;
+  }
+
+  /** The response: this body and the nonce (a stream's base-36 counter: ASCII, its length fits one byte). */
+  withNonce(nonceTag: number, nonce: string): Buffer {
+    if (nonce.length > 127) throw new Error(`nonce "${nonce}" is longer than 127 characters`);
+    const length = this.#chunks.length;
+    const response = Buffer.allocUnsafe(length + 2 + nonce.length);
+    if (++this.#uses === 2) {
+      this.#flat = new Uint8Array(length);
+      this.#chunks.copyTo(this.#flat);
+    }
+    if (this.#flat) response.set(this.#flat);
+    else this.#chunks.copyTo(response);
+    response[length] = nonceTag;
+    response[length + 1] = nonce.length;
+    response.write(nonce, length + 2, 'latin1');
+    return response;
+  }
+}
+
 type BodyFields = Omit<DeltaResponseFields, 'nonce'>;
 
-/** The last body encoded per type and wire format: the streams of one push ask for it in turn. */
+/** The last body laid out per type and wire format: the streams of one push ask for it in turn. */
 class LastBodies {
-  readonly #last = new Map<TypeUrl, { readonly fields: BodyFields; readonly body: Uint8Array }>();
+  readonly #last = new Map<TypeUrl, { readonly fields: BodyFields; readonly body: Body }>();
 
-  get(fields: BodyFields, encode: () => Uint8Array): Uint8Array {
+  get(fields: BodyFields, layOut: (fields: BodyFields) => Chunks): Body {
     const last = this.#last.get(fields.type);
     if (last && sameBody(last.fields, fields)) return last.body;
-    const body = encode();
+    const body = new Body(layOut(fields));
     this.#last.set(fields.type, { fields: { ...fields, resources: [...fields.resources], removed: [...fields.removed] }, body });
     return body;
   }
@@ -45,33 +142,6 @@ class LastBodies {
 
 const sotwBodies = new LastBodies();
 const deltaBodies = new LastBodies();
-
-export function encodeDiscoveryResponse(fields: ResponseFields): Buffer {
-  const { version, type, resources, controlPlane } = fields;
-  const body = sotwBodies.get({ ...fields, removed: [] }, () => {
-    const writer = protobuf.Writer.create();
-    writer.uint32(sotw.versionInfo).string(version);
-    for (const resource of resources) writer.uint32(sotw.resources).bytes(resource.any);
-    writer.uint32(sotw.typeUrl).string(type);
-    writeControlPlane(writer, sotw.controlPlane, controlPlane);
-    return new Uint8Array(writer.finish()); // a copy: the writer's output may be a view into a shared slab
-  });
-  return withNonce(body, sotw.nonce, fields.nonce);
-}
-
-export function encodeDeltaDiscoveryResponse(fields: DeltaResponseFields): Buffer {
-  const { version, type, resources, removed, controlPlane } = fields;
-  const body = deltaBodies.get(fields, () => {
-    const writer = protobuf.Writer.create();
-    writer.uint32(delta.systemVersionInfo).string(version);
-    for (const resource of resources) writer.uint32(delta.resources).bytes(wrappedResource(resource));
-    writer.uint32(delta.typeUrl).string(type);
-    for (const name of removed) writer.uint32(delta.removedResources).string(name);
-    writeControlPlane(writer, delta.controlPlane, controlPlane);
-    return new Uint8Array(writer.finish());
-  });
-  return withNonce(body, delta.nonce, fields.nonce);
-}
 
 function sameBody(a: BodyFields, b: BodyFields): boolean {
   return a.version === b.version && a.controlPlane === b.controlPlane && sameItems(a.resources, b.resources) && sameItems(a.removed, b.removed);
@@ -81,36 +151,4 @@ function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** The body and one more field: the nonce, a stream's base-36 counter (ASCII, its length fits one byte). */
-function withNonce(body: Uint8Array, nonceTag: number, nonce: string): Buffer {
-  if (nonce.length > 127) throw new Error(`nonce "${nonce}" is longer than 127 characters`);
-  const response = Buffer.allocUnsafe(body.length + 2 + nonce.length);
-  response.set(body);
-  let at = body.length;
-  response[at++] = nonceTag;
-  response[at++] = nonce.length;
-  response.write(nonce, at, 'latin1');
-  return response;
-}
-
-// A delta Resource wrapper (name, version, Any) is encoded once per resource, on first use.
-const wrappedBytes = new WeakMap<Resource, Uint8Array>();
-
-function wrappedResource(resource: Resource): Uint8Array {
-  let bytes = wrappedBytes.get(resource);
-  if (!bytes) {
-    const writer = protobuf.Writer.create();
-    writer.uint32(wrapped.version).string(resource.version);
-    writer.uint32(wrapped.resource).bytes(resource.any);
-    writer.uint32(wrapped.name).string(resource.name);
-    bytes = new Uint8Array(writer.finish()); // a copy: the writer's output may be a view into a shared slab
-    wrappedBytes.set(resource, bytes);
-  }
-  return bytes;
-}
-
-function writeControlPlane(writer: protobuf.Writer, fieldTag: number, identifier: string | undefined): void {
-  if (identifier) writer.uint32(fieldTag).fork().uint32(identifierTag).string(identifier).ldelim();
 }

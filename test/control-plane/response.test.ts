@@ -42,4 +42,15 @@ test('delta: resources and removals per stream, the nonce its own', () => {
   assert.equal(second.resources.map((resource) => [resource.name, resource.version]), [['a', a.version]]);
 });
 
+test('a resource of many kilobytes keeps its length prefixes right, on both wire formats', () => {
+  const endpoints = Array.from({ length: 2_000 }, (_, i) => ({ endpoint: { address: { socket_address: { address: `10.0.${i >> 8}.${i & 255}`, port_value: 8080 } } } }));
+  const big = encodeResource(TypeUrl.Endpoint, { cluster_name: 'big', endpoints: [{ lb_endpoints: endpoints }] });
+  assert.ok(big.any.length > 16_384, 'a length prefix of three bytes');
+  const sotw = DiscoveryResponse.decode(encodeDiscoveryResponse({ ...fields, nonce: '4', resources: [big, a] }));
+  assert.equal(sotw.resources.map((any) => ClusterLoadAssignment.decode(any.value!).endpoints?.[0]?.lb_endpoints?.length ?? 0), [2_000, 0]);
+  const deltaResponse = DeltaDiscoveryResponse.decode(encodeDeltaDiscoveryResponse({ ...fields, nonce: '5', resources: [big], removed: [] }));
+  assert.is(ClusterLoadAssignment.decode(deltaResponse.resources[0]!.resource!.value!).endpoints![0]!.lb_endpoints!.length, 2_000);
+  assert.is(deltaResponse.nonce, '5');
+});
+
 test.run();
