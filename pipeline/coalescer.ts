@@ -3,7 +3,8 @@
 // arrived in the same turn of the event loop: an isolated pod change costs no waiting.
 // Changes that follow a batch within the window are gathered until no change has come for
 // the window, and never longer than the max delay after the first of them: a burst costs
-// one leading batch and then as few as it can.
+// one leading batch and then as few as it can. A batch whose flush is asynchronous holds the
+// next one back until it is done: batches never overlap.
 export interface CoalescerOptions {
   readonly windowMs: number;
   readonly maxDelayMs: number;
@@ -11,7 +12,7 @@ export interface CoalescerOptions {
 
 export class Coalescer {
   readonly #options: CoalescerOptions;
-  readonly #flush: (keys: string[], since: number) => void;
+  readonly #flush: (keys: string[], since: number) => void | Promise<void>;
   readonly #pending = new Set<string>();
   /** performance.now() when the first pending key arrived. */
   #since = 0;
@@ -20,10 +21,12 @@ export class Coalescer {
   #leading?: NodeJS.Immediate;
   #quietTimer?: NodeJS.Timeout;
   #maxTimer?: NodeJS.Timeout;
+  /** A batch handed over whose flush has not finished. */
+  #inFlight = false;
   #stopped = false;
 
   /** `flush` gets the keys in the order they first changed, and when the first one did. */
-  constructor(options: CoalescerOptions, flush: (keys: string[], since: number) => void) {
+  constructor(options: CoalescerOptions, flush: (keys: string[], since: number) => void | Promise<void>) {
     this.#options = options;
     this.#flush = flush;
   }
@@ -33,14 +36,18 @@ export class Coalescer {
     const now = performance.now();
     if (this.#pending.size === 0) this.#since = now;
     for (const key of keys) this.#pending.add(key);
-    if (this.#leading) return;
+    if (this.#leading || this.#inFlight) return;
+    this.#schedule(now);
+  }
+
+  #schedule(now: number): void {
     if (!this.#maxTimer && now - this.#lastHandOver >= this.#options.windowMs) {
       this.#leading = setImmediate(() => this.#handOver());
       return;
     }
     clearTimeout(this.#quietTimer);
     this.#quietTimer = setTimeout(() => this.#handOver(), this.#options.windowMs);
-    this.#maxTimer ??= setTimeout(() => this.#handOver(), this.#options.maxDelayMs);
+    this.#maxTimer ??= setTimeout(() => this.#handOver(), Math.max(0, this.#since + this.#options.maxDelayMs - now));
   }
 
   stop(): void {
@@ -58,10 +65,20 @@ export class Coalescer {
     if (this.#stopped || this.#pending.size === 0) return;
     const keys = [...this.#pending];
     this.#pending.clear();
+    let flushed: void | Promise<void> = undefined;
     try {
-      this.#flush(keys, this.#since);
+      flushed = this.#flush(keys, this.#since);
     } finally {
-      this.#lastHandOver = performance.now();
+      if (flushed) {
+        this.#inFlight = true;
+        void flushed.finally(() => this.#done());
+      } else this.#done();
     }
+  }
+
+  #done(): void {
+    this.#inFlight = false;
+    this.#lastHandOver = performance.now();
+    if (!this.#stopped && this.#pending.size > 0) this.#schedule(this.#lastHandOver);
   }
 }

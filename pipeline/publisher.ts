@@ -41,20 +41,13 @@ export class SnapshotPublisher {
   }
 
   /**
-   * Publishes the changes `states.apply` made. A class that got a full snapshot, or none,
-   * has an undefined outcome.
+   * Publishes to one class the changes `states.apply` made. A class that got a full
+   * snapshot, or none, has an undefined outcome.
    */
-  publish(changes: AppliedChanges, cause?: PushCause): Map<ClientClass, PatchOutcome | undefined> {
-    const outcomes = new Map<ClientClass, PatchOutcome | undefined>();
-    for (const clientClass of clientClasses) {
-      if (this.#cache.get(clientClass)) {
-        outcomes.set(clientClass, this.#cache.patch(clientClass, this.#patches(clientClass, changes), cause));
-      } else {
-        if (this.#publishFull(clientClass)) log.info({ class: clientClass }, 'a client class is ready after an earlier failure');
-        outcomes.set(clientClass, undefined);
-      }
-    }
-    return outcomes;
+  publish(clientClass: ClientClass, changes: AppliedChanges, cause?: PushCause): PatchOutcome | undefined {
+    if (this.#cache.get(clientClass)) return this.#cache.patch(clientClass, this.#patches(clientClass, changes), cause);
+    if (this.#publishFull(clientClass)) log.info({ class: clientClass }, 'a client class is ready after an earlier failure');
+    return undefined;
   }
 
   /** Returns whether the snapshot was published. */

@@ -3,9 +3,11 @@
 // cluster. A change that only moves endpoints takes the fast path (the Service's
 // ClusterLoadAssignments are rebuilt once, as they are the same for every class); any
 // other change rebuilds that Service, plus Envoy's listeners and routes, which span Services.
+import { describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
-import type { SnapshotCache } from '../control-plane/snapshot-cache.ts';
+import type { PatchOutcome, SnapshotCache } from '../control-plane/snapshot-cache.ts';
 import type { EnvoyConfigOptions } from '../envoy-config/options.ts';
+import { clientClasses, type ClientClass } from '../envoy-config/resource-set.ts';
 import type { ModelSource } from '../k8s/source.ts';
 import { envoyConfigBuilders, type Builders } from './builders.ts';
 import { Coalescer } from './coalescer.ts';
@@ -43,6 +45,7 @@ export class SnapshotPipeline {
   readonly #coalescer: Coalescer;
   readonly #observer?: PipelineObserver;
   #stats = { flushes: 0, endpointOnlyFlushes: 0 };
+  #stopped = false;
 
   constructor(source: ModelSource, cache: SnapshotCache, options: PipelineOptions, builders: Builders = envoyConfigBuilders, observer?: PipelineObserver) {
     this.#source = source;
@@ -60,6 +63,7 @@ export class SnapshotPipeline {
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#coalescer.stop();
   }
 
@@ -67,15 +71,31 @@ export class SnapshotPipeline {
     return { ...this.#stats, failedBuilds: this.#states.failedBuilds, conflictingServices: this.#states.conflictingServices };
   }
 
-  #flush(keys: string[], since: number): void {
+  /**
+   * Applies a batch, then publishes it class by class, in the order of `clientClasses`, each
+   * in a turn of the event loop of its own: proxyless clients' responses leave before Envoy's
+   * listeners and routes are patched (the largest work), and streams are served in between.
+   */
+  async #flush(keys: string[], since: number): Promise<void> {
     const startedAt = performance.now();
-    this.#stats.flushes++;
-    const changes = this.#states.apply(keys, this.#source.services());
-    const endpointsOnly = changes.rebuilt.size === 0;
-    if (endpointsOnly) this.#stats.endpointOnlyFlushes++;
-    const outcomes = this.#publisher.publish(changes, { since });
-    const durationMs = performance.now() - startedAt;
-    this.#observer?.flushed({ services: keys.length, endpointsOnly, coalescedMs: startedAt - since, durationMs });
-    if (log.isLevelEnabled('debug')) logFlush(keys, endpointsOnly, outcomes, durationMs);
+    try {
+      const changes = this.#states.apply(keys, this.#source.services());
+      const endpointsOnly = changes.rebuilt.size === 0;
+      const outcomes = new Map<ClientClass, PatchOutcome | undefined>();
+      for (const clientClass of clientClasses) {
+        if (outcomes.size > 0) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.#stopped) return;
+        }
+        outcomes.set(clientClass, this.#publisher.publish(clientClass, changes, { since }));
+      }
+      this.#stats.flushes++;
+      if (endpointsOnly) this.#stats.endpointOnlyFlushes++;
+      const durationMs = performance.now() - startedAt;
+      this.#observer?.flushed({ services: keys.length, endpointsOnly, coalescedMs: startedAt - since, durationMs });
+      if (log.isLevelEnabled('debug')) logFlush(keys, endpointsOnly, outcomes, durationMs);
+    } catch (error) {
+      log.error({ services: keys.length, error: describeError(error) }, 'a batch of changes could not be applied');
+    }
   }
 }

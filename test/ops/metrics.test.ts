@@ -107,7 +107,8 @@ test('a model change travels to a client: events, model size, flush, propagation
     const pushed = await client.nextOf(EDS);
     assert.equal(pushed.names, [cluster]);
     client.request(EDS, [cluster]);
-    samples = await scrapeUntil(stack, 'the push to be counted', (s) => s.get('kube_xds_push_seconds_count') === 1);
+    // The push reaches this proxyless client before the flush has reached every class: wait for both.
+    samples = await scrapeUntil(stack, 'the push and the flush to be counted', (s) => s.get('kube_xds_push_seconds_count') === 1 && s.sum('kube_xds_snapshot_flushes_total') === 1);
     assert.is(samples.get('kube_xds_kubernetes_events_total', { kind: 'EndpointSlice', type: 'MODIFIED' }), 1);
     assert.is(samples.get('kube_xds_kubernetes_events_total', { kind: 'Service', type: 'MODIFIED' }), 0, 'the Service did not change');
     assert.is(samples.get('kube_xds_endpoints'), 2);

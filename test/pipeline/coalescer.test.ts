@@ -8,7 +8,7 @@ const test = suite('coalescer');
 
 function recorder(options: { windowMs: number; maxDelayMs: number }) {
   const batches: string[][] = [];
-  const coalescer = new Coalescer(options, (keys) => batches.push(keys));
+  const coalescer = new Coalescer(options, (keys) => void batches.push(keys));
   return { batches, coalescer };
 }
 
@@ -30,6 +30,26 @@ test('changes soon after a batch are gathered into one, by the max delay at the 
   coalescer.add(['c']);
   await waitFor('the gathered batch', () => batches.length === 2);
   assert.equal(batches, [['a'], ['b', 'c']]);
+  coalescer.stop();
+});
+
+test('a batch whose flush is still running holds the next one back', async () => {
+  const batches: string[][] = [];
+  let finish = () => {};
+  const coalescer = new Coalescer({ windowMs: 0, maxDelayMs: 0 }, (keys) => {
+    batches.push(keys);
+    return new Promise<void>((resolve) => (finish = resolve));
+  });
+  coalescer.add(['a']);
+  await waitFor('the first batch', () => batches.length === 1);
+  coalescer.add(['b']);
+  coalescer.add(['c']);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(batches, [['a']], 'nothing handed over while the first flush runs');
+  finish();
+  await waitFor('the second batch', () => batches.length === 2);
+  assert.equal(batches[1], ['b', 'c']);
+  finish();
   coalescer.stop();
 });
 
