@@ -93,6 +93,9 @@ export class AdsServer {
     if (this.#server) throw new Error('ADS server already started');
     const options = this.#options;
     const server = new grpc.Server({
+      // grpc-js's own channelz bookkeeping costs memory on every connection, and nothing here
+      // serves it: streams are reported by /debug/clients, CSDS and the metrics.
+      'grpc.enable_channelz': 0,
       'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
       'grpc.keepalive_time_ms': options.keepaliveTimeMs,
       'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
