@@ -5,10 +5,10 @@ import type { Resource } from '../control-plane/resource.ts';
 import { TypeUrl } from '../control-plane/types.ts';
 import type { EnvoyConfigOptions } from '../envoy-config/options.ts';
 import { serviceResourcesBuiltAs } from '../envoy-config/build.ts';
-import { clientClasses, type ClientClass } from '../envoy-config/resource-set.ts';
+import { clientClasses, type ClientClass, type ResourceSet } from '../envoy-config/resource-set.ts';
 import type { ServiceModel } from '../k8s/model.ts';
 import type { Builders } from './builders.ts';
-import { duplicateName, encodeResourceSet, type EncodedResources } from './encoding.ts';
+import { byVersion, duplicateName, encodeLoadAssignments, encodeResourceSets, type EncodedResources } from './encoding.ts';
 import { encodeVirtualHost, type EncodedVirtualHost } from './virtual-host-bytes.ts';
 
 export interface ServiceState {
@@ -32,27 +32,30 @@ export type ServiceBuild =
 /**
  * Builds and encodes a Service for every class. Throws when a builder does. Its
  * ClusterLoadAssignments are encoded once (the first class's), and classes whose builds
- * are the same messages share one.
+ * are the same messages share one. Resources whose content `previous` (the Service's last
+ * state) already has are kept rather than encoded anew.
  */
-export function buildServiceState(service: ServiceModel, options: EnvoyConfigOptions, builders: Builders): ServiceBuild {
-  const byClass = new Map<ClientClass, EncodedResources>();
-  let endpoints: readonly Resource[] | undefined;
+export function buildServiceState(service: ServiceModel, options: EnvoyConfigOptions, builders: Builders, previous?: ServiceState): ServiceBuild {
+  const sets = new Map<ClientClass, ResourceSet>();
   for (const clientClass of clientClasses) {
-    const shared = byClass.get(serviceResourcesBuiltAs(clientClass));
-    if (shared) {
-      byClass.set(clientClass, shared);
-      continue;
-    }
-    const set = builders.serviceResources(service, clientClass, options);
-    const encoded = encodeResourceSet(endpoints ? { ...set, endpoints: [] } : set);
-    const name = duplicateName(encoded);
-    if (name) return { clash: { clientClass, name } };
-    endpoints ??= encoded.get(TypeUrl.Endpoint)!;
-    encoded.delete(TypeUrl.Endpoint);
-    byClass.set(clientClass, encoded);
+    if (!sets.has(serviceResourcesBuiltAs(clientClass))) sets.set(clientClass, builders.serviceResources(service, clientClass, options));
   }
+  const [first] = sets.values();
+  const endpoints = encodeLoadAssignments(first?.endpoints ?? [], previous && byVersion(previous.endpoints));
+  const encodedSets = encodeResourceSets([...sets.values()], previous && byVersion(resourcesOfEveryClass(previous)));
+  const encoded = new Map([...sets.keys()].map((clientClass, index) => [clientClass, encodedSets[index]!]));
+  for (const [clientClass, resources] of encoded) {
+    const lists = [...resources.values()];
+    const name = duplicateName(resources === encodedSets[0] ? [endpoints, ...lists] : lists); // the endpoints are the first class's
+    if (name) return { clash: { clientClass, name } };
+  }
+  const byClass = new Map(clientClasses.map((clientClass) => [clientClass, encoded.get(clientClass) ?? encoded.get(serviceResourcesBuiltAs(clientClass))!]));
   const routing = builders.envoyVirtualHosts(service, options).map(encodeVirtualHost);
-  return { state: { model: service, shape: shapeOf(service), byClass, endpoints: endpoints ?? [], routing } };
+  return { state: { model: service, shape: shapeOf(service), byClass, endpoints, routing } };
+}
+
+function* resourcesOfEveryClass(state: ServiceState): Iterable<Resource> {
+  for (const resources of state.byClass.values()) for (const list of resources.values()) yield* list;
 }
 
 export function resourcesOf(state: ServiceState | undefined, clientClass: ClientClass, type: TypeUrl): readonly Resource[] {

@@ -5,11 +5,11 @@
 // clash: they all contain the namespace and name.
 import { describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
-import { encodeResource, type Resource } from '../control-plane/resource.ts';
-import { TypeUrl } from '../control-plane/types.ts';
+import type { Resource } from '../control-plane/resource.ts';
 import type { EnvoyConfigOptions } from '../envoy-config/options.ts';
 import type { ServiceModel } from '../k8s/model.ts';
 import type { Builders } from './builders.ts';
+import { byVersion, encodeLoadAssignments } from './encoding.ts';
 import { buildServiceState, shapeOf, type ServiceState } from './service-state.ts';
 
 export interface AppliedChanges {
@@ -85,7 +85,7 @@ export class ServiceStates {
 
   #rebuild(key: string, service: ServiceModel): void {
     try {
-      const build = buildServiceState(service, this.#options, this.#builders);
+      const build = buildServiceState(service, this.#options, this.#builders, this.#states.get(key));
       if ('clash' in build) {
         this.#conflicting.add(key);
         log.error({ service: key, class: build.clash.clientClass, clash: build.clash.name }, 'refusing a Service whose resource names clash; it keeps its previous resources');
@@ -101,7 +101,8 @@ export class ServiceStates {
 
   #loadAssignments(key: string, service: ServiceModel): Resource[] | undefined {
     try {
-      return this.#builders.serviceLoadAssignments(service, this.#options).map((cla) => encodeResource(TypeUrl.Endpoint, cla));
+      const previous = this.#states.get(key)?.endpoints;
+      return encodeLoadAssignments(this.#builders.serviceLoadAssignments(service, this.#options), previous && byVersion(previous));
     } catch (error) {
       this.#failedBuilds++;
       log.error({ service: key, error: describeError(error) }, 'cannot build endpoints for a Service; keeping its previous ones');

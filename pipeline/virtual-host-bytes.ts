@@ -5,13 +5,15 @@
 // made again from the same bytes with fewer domains: fields are encoded in field number
 // order (name 1, domains 2, then the rest), so the domains are one run in the middle.
 import { hash } from 'node:crypto';
-import { lengthDelimitedHeader } from '../control-plane/resource.ts';
+import protobuf from 'protobufjs/minimal.js';
+import { base64urlBits, lengthDelimitedHeader } from '../control-plane/resource.ts';
 import type { VirtualHostShare } from '../envoy-config/envoy-routes.ts';
 import { envoy } from '../generated/envoy.js';
 
 const { VirtualHost } = envoy.config.route.v3;
 /** envoy.config.route.v3.RouteConfiguration.virtual_hosts */
 const virtualHostsField = 2;
+const virtualHostsTag = (virtualHostsField << 3) | 2;
 
 export interface EncodedVirtualHost {
   readonly name: string;
@@ -26,16 +28,23 @@ export interface EncodedVirtualHost {
   readonly domainsEnd: number;
 }
 
+// Reused: its buffer grows to fit the largest host, so most encodes allocate nothing.
+const writer = protobuf.Writer.create();
+
 export function encodeVirtualHost({ host, port, candidates }: VirtualHostShare): EncodedVirtualHost {
-  const message = VirtualHost.encode({ ...host, domains: [...candidates] }).finish();
-  const header = lengthDelimitedHeader(virtualHostsField, message.byteLength);
-  // A copy of its own: the encoder's output is a view into a shared slab (see control-plane/resource.ts).
-  const field = new Uint8Array(header.byteLength + message.byteLength);
-  field.set(header, 0);
-  field.set(message, header.byteLength);
-  const domainsStart = header.byteLength + stringFieldLength(host.name);
+  writer.pos = 0;
+  writer.states = null;
+  writer.uint32(virtualHostsTag).fork();
+  const messageFrom = writer.pos;
+  VirtualHost.encode({ ...host, domains: candidates as string[] }, writer);
+  const messageLength = writer.pos - messageFrom;
+  writer.ldelim();
+  // A copy of its own: a view of the writer's buffer would change with the next host.
+  const field = new Uint8Array(writer.finish(true));
+  const messageStart = field.byteLength - messageLength;
+  const domainsStart = messageStart + stringFieldLength(host.name);
   const domainsEnd = candidates.reduce((end, domain) => end + stringFieldLength(domain), domainsStart);
-  return { name: host.name, port, candidates, field, digest: digestOf(field), messageStart: header.byteLength, domainsStart, domainsEnd };
+  return { name: host.name, port, candidates, field, digest: digestOf(field), messageStart, domainsStart, domainsEnd };
 }
 
 /** The virtual_hosts element with `domains`, a subsequence of the host's candidates. */
@@ -57,8 +66,8 @@ export function virtualHostField(host: EncodedVirtualHost, domains: readonly str
 
 /** 128 bits of the bytes' SHA-256. */
 export function digestOf(bytes: Uint8Array): bigint {
-  const sha = hash('sha256', bytes, 'buffer');
-  return (sha.readBigUInt64BE(0) << 64n) | sha.readBigUInt64BE(8);
+  const text = hash('sha256', bytes, 'base64url');
+  return (BigInt(base64urlBits(text, 0)) << 80n) | (BigInt(base64urlBits(text, 8)) << 32n) | BigInt(Math.floor(base64urlBits(text, 16) / 2 ** 16));
 }
 
 /** The encoded length of a string field numbered below 16: tag, length, bytes. */
