@@ -12,6 +12,8 @@ import { routablePorts, speaksHttp2 } from './ports.ts';
 import { emptyResourceSet, mergeResourceSets, type ResourceSet } from './resource-set.ts';
 
 const { HttpProtocolOptions } = envoy.extensions.upstreams.http.v3;
+/** The same for every cluster that speaks HTTP/2: packed once. */
+const http2ProtocolOptions = Object.freeze(packAny(HttpProtocolOptions, { explicit_http_config: { http2_protocol_options: {} } }));
 
 /** A Service's clusters and endpoints: the same for the gateway and the sidecar. */
 export function envoyServiceResources(service: ServiceModel, options: EnvoyConfigOptions): ResourceSet {
@@ -40,7 +42,7 @@ function envoyCluster(service: ServiceModel, port: ServicePortModel, options: En
     },
     ...(speaksHttp2(port) && {
       typed_extension_protocol_options: {
-        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': packAny(HttpProtocolOptions, { explicit_http_config: { http2_protocol_options: {} } }),
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': http2ProtocolOptions,
       },
     }),
   };

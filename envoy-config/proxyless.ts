@@ -35,11 +35,18 @@ function proxylessPortResources(service: ServiceModel, port: ServicePortModel, o
   };
 }
 
+// The same for every cluster: packed once.
+const wrrLocality = Object.freeze(
+  packAny(lbPolicies.wrr_locality.v3.WrrLocality, {
+    endpoint_picking_policy: {
+      policies: [{ typed_extension_config: { name: 'envoy.load_balancing_policies.round_robin', typed_config: packAny(lbPolicies.round_robin.v3.RoundRobin, {}) } }],
+    },
+  }),
+);
+
 // Clients that read load_balancing_policy take it over lb_policy, C-core 1.51 reads only
 // lb_policy: this pair means the same to all (round robin in a zone, zones weighted).
 function proxylessCluster(name: string): envoy.config.cluster.v3.ICluster {
-  const roundRobin = { typed_extension_config: { name: 'envoy.load_balancing_policies.round_robin', typed_config: packAny(lbPolicies.round_robin.v3.RoundRobin, {}) } };
-  const wrrLocality = packAny(lbPolicies.wrr_locality.v3.WrrLocality, { endpoint_picking_policy: { policies: [roundRobin] } });
   return {
     ...edsCluster(name),
     load_balancing_policy: { policies: [{ typed_extension_config: { name: 'envoy.load_balancing_policies.wrr_locality', typed_config: wrrLocality } }] },

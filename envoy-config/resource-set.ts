@@ -21,9 +21,16 @@ export function emptyResourceSet(): ResourceSet {
 /** Concatenates sets and sorts every list by resource name. */
 export function mergeResourceSets(sets: readonly ResourceSet[]): ResourceSet {
   return {
-    listeners: sets.flatMap((set) => set.listeners).sort(byKey((listener) => listener.name ?? '')),
-    routes: sets.flatMap((set) => set.routes).sort(byKey((route) => route.name ?? '')),
-    clusters: sets.flatMap((set) => set.clusters).sort(byKey((cluster) => cluster.name ?? '')),
-    endpoints: sets.flatMap((set) => set.endpoints).sort(byKey((assignment) => assignment.cluster_name ?? '')),
+    listeners: sortedConcat(sets.map((set) => set.listeners), (listener) => listener.name ?? ''),
+    routes: sortedConcat(sets.map((set) => set.routes), (route) => route.name ?? ''),
+    clusters: sortedConcat(sets.map((set) => set.clusters), (cluster) => cluster.name ?? ''),
+    endpoints: sortedConcat(sets.map((set) => set.endpoints), (assignment) => assignment.cluster_name ?? ''),
   };
+}
+
+// Called for every Service in every class, mostly with one list of one item: no flatMap, no
+// comparator for what needs no sorting.
+function sortedConcat<T>(lists: readonly T[][], key: (item: T) => string): T[] {
+  const all = lists.length === 1 ? [...lists[0]!] : ([] as T[]).concat(...lists);
+  return all.length < 2 ? all : all.sort(byKey(key));
 }
