@@ -38,6 +38,7 @@ const benchmarks: Record<string, Benchmark> = {
   'large-model': { title: '10,000 Services through the pipeline', limitMs: 120_000, load: () => import('./large-model.ts') },
   proxyless: { title: 'proxyless gRPC end to end', limitMs: 90_000, load: () => import('./proxyless.ts') },
   clients: { title: 'real gRPC clients: scale-up and redeploy', limitMs: 150_000, load: () => import('./clients.ts') },
+  'stuck-client': { title: 'a client that stops reading', limitMs: 120_000, load: () => import('./stuck-client.ts') },
   'envoy-drain': { title: 'Envoy gateway: a drain applied', limitMs: 150_000, load: () => import('./envoy-drain.ts') },
 };
 
