@@ -45,7 +45,7 @@ export class Subscription {
     const legacyWildcard = requested.length === 0 && !this.#everNamed && this.#legacyWildcard;
     if (requested.length > 0) this.#everNamed = true;
     const wildcard = legacyWildcard || requested.includes('*');
-    if (wildcard === this.wildcard && !wildcard && requested.length === this.names.size && requested.every((name) => this.names.has(name))) return false; // an ACK: nothing to copy
+    if (!wildcard && !this.wildcard && this.#sameNames(requested)) return false; // an ACK: nothing to copy
     const next = new Set(requested.filter((name) => name !== '*'));
     const changed = wildcard !== this.wildcard || next.size !== this.names.size || [...next].some((name) => !this.names.has(name));
     const droppedWildcard = this.wildcard && !wildcard;
@@ -84,6 +84,11 @@ export class Subscription {
       } else this.#forget(name);
     }
     if (wasWildcard && !this.wildcard) this.#forgetUnwanted();
+  }
+
+  #sameNames(requested: readonly string[]): boolean {
+    if (requested.length !== this.names.size || !requested.every((name) => this.names.has(name))) return false;
+    return requested.length < 2 || new Set(requested).size === requested.length; // no name twice, so none is missing
   }
 
   wants(name: string): boolean {
