@@ -1,7 +1,6 @@
 // The protocol core of one ADS stream, whatever its wire format: who the client is, what it
 // subscribes to and holds, ACK/NACK bookkeeping, holding requests until its snapshot exists,
 // and the push plan. SotwStream and DeltaStream only read requests and write responses.
-import { LRUCache } from 'lru-cache';
 import { badRequest, describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import type { envoy } from '../generated/envoy.js';
@@ -10,7 +9,7 @@ import type { AdsObserver, ClientIdentity } from './observer.ts';
 import { encodeResource, type Resource } from './resource.ts';
 import type { Snapshot, SnapshotChanges } from './snapshot.ts';
 import type { StreamStatus } from './stream-status.ts';
-import { closestNames } from './suggest.ts';
+import { suggestionsFor } from './suggest.ts';
 import { Subscription, type Held } from './subscription.ts';
 import { isTypeUrl, pushOrder, TypeUrl, typeShortName } from './types.ts';
 
@@ -159,7 +158,7 @@ export abstract class XdsStream {
     for (const name of names) {
       if (subscription.unresolved.size >= unresolvedKept) return;
       if (current.has(name) || subscription.unresolved.has(name) || !subscription.names.has(name)) continue;
-      const didYouMean = suggestions(snapshot, subscription.type, name);
+      const didYouMean = suggestionsFor(snapshot, subscription.type, name, () => current.keys());
       subscription.unresolved.set(name, didYouMean);
       this.context.observer.unresolved(subscription.type, this.identity(), name, didYouMean);
       if (this.#unresolvedLogged++ < unresolvedLogged) {
@@ -319,32 +318,4 @@ function userAgentOf(node: Node | undefined): string | undefined {
   const version = node.user_agent_version ?? node.user_agent_build_version?.version;
   const versionText = typeof version === 'string' ? version : version ? `${version.major_number}.${version.minor_number}.${version.patch}` : '';
   return versionText ? `${node.user_agent_name}/${versionText}` : node.user_agent_name;
-}
-
-/**
- * Suggestions per snapshot, type and name: a fleet of clients with the same mistyped target
- * reconnecting at once costs one search per name. Bounded: names come from clients.
- */
-const suggestionCache = new WeakMap<Snapshot, LRUCache<string, readonly string[]>>();
-
-/**
- * A search scans every name of the type (10-30 ms at 10,000 Services), on the thread that
- * serves every stream: clients asking for many names that do not exist get suggestions for
- * as many as this much search time per second allows, and the rest are reported without.
- */
-const suggestionBudget = { msPerSecond: 100, spentMs: 0, since: 0 };
-
-function suggestions(snapshot: Snapshot, type: TypeUrl, name: string): readonly string[] {
-  let cache = suggestionCache.get(snapshot);
-  if (!cache) suggestionCache.set(snapshot, (cache = new LRUCache({ max: 1_000 })));
-  const key = `${type} ${name}`;
-  const found = cache.get(key);
-  if (found) return found;
-  const started = performance.now();
-  if (started - suggestionBudget.since >= 1_000) Object.assign(suggestionBudget, { spentMs: 0, since: started });
-  if (suggestionBudget.spentMs >= suggestionBudget.msPerSecond) return [];
-  const closest = closestNames(name, snapshot.resources(type).keys());
-  suggestionBudget.spentMs += performance.now() - started;
-  cache.set(key, closest);
-  return closest;
 }
