@@ -17,6 +17,11 @@ export interface Resource {
   readonly digest: bigint;
   /** The encoded google.protobuf.Any, shared by every response that carries it. */
   readonly any: Uint8Array;
+  /**
+   * The same bytes in pieces, for a large resource kept in parts (resourceFromFields): a
+   * response copies the pieces rather than having them assembled first.
+   */
+  readonly anyParts?: () => readonly Uint8Array[];
   /** For clusters: the EDS resource it needs (resent after the cluster changes). */
   readonly edsServiceName?: string;
 }
@@ -156,31 +161,39 @@ export function resourceFromFields(
       if (!any) {
         const { fields, assembled } = pending!;
         pending = undefined;
-        const result = anyOfFields(type, fields);
+        const result = anyOfParts(anyHead(type, fields), fields);
         any = result.any;
         assembled?.(result.any, result.fieldsStart);
       }
       return any;
     },
+    anyParts: () => (any ? [any] : [anyHead(type, pending!.fields), ...pending!.fields]),
   };
 }
 
-/** google.protobuf.Any: type_url (1), then value (2) as tag, length and the fields. */
-function anyOfFields(type: TypeUrl, fields: readonly Uint8Array[]): { any: Uint8Array; fieldsStart: number } {
+/** What precedes the fields in a google.protobuf.Any: type_url (1), then value's (2) tag and length. */
+function anyHead(type: TypeUrl, fields: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const field of fields) length += field.byteLength;
-  const head = google.protobuf.Any.encode({ type_url: type }).finish();
+  const typeUrl = google.protobuf.Any.encode({ type_url: type }).finish();
   const valueHeader = lengthDelimitedHeader(2, length);
-  const fieldsStart = head.byteLength + valueHeader.byteLength;
-  const any = unfilledBytes(fieldsStart + length);
+  const head = new Uint8Array(typeUrl.byteLength + valueHeader.byteLength);
+  head.set(typeUrl, 0);
+  head.set(valueHeader, typeUrl.byteLength);
+  return head;
+}
+
+function anyOfParts(head: Uint8Array, fields: readonly Uint8Array[]): { any: Uint8Array; fieldsStart: number } {
+  let length = head.byteLength;
+  for (const field of fields) length += field.byteLength;
+  const any = unfilledBytes(length);
   any.set(head, 0);
-  any.set(valueHeader, head.byteLength);
-  let offset = fieldsStart;
+  let offset = head.byteLength;
   for (const field of fields) {
     any.set(field, offset);
     offset += field.byteLength;
   }
-  return { any, fieldsStart };
+  return { any, fieldsStart: head.byteLength };
 }
 
 /** The tag and length that precede a length-delimited field's `length` bytes. */

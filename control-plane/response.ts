@@ -32,7 +32,7 @@ export interface DeltaResponseFields extends ResponseFields {
 export function encodeDiscoveryResponse(fields: ResponseFields): Buffer {
   const body = sotwBodies.get({ ...fields, removed: [] }, ({ version, type, resources, controlPlane }) => {
     const chunks = new Chunks().string(sotw.versionInfo, version);
-    for (const resource of resources) chunks.bytes(sotw.resources, resource.any);
+    for (const resource of resources) chunks.pieces(sotw.resources, anyOf(resource));
     chunks.string(sotw.typeUrl, type);
     if (controlPlane) chunks.message(sotw.controlPlane, new Chunks().string(identifierTag, controlPlane));
     return chunks;
@@ -44,7 +44,7 @@ export function encodeDeltaDiscoveryResponse(fields: DeltaResponseFields): Buffe
   const body = deltaBodies.get(fields, ({ version, type, resources, removed, controlPlane }) => {
     const chunks = new Chunks().string(delta.systemVersionInfo, version);
     for (const resource of resources) {
-      chunks.message(delta.resources, new Chunks().string(wrapped.version, resource.version).bytes(wrapped.resource, resource.any).string(wrapped.name, resource.name));
+      chunks.message(delta.resources, new Chunks().string(wrapped.version, resource.version).pieces(wrapped.resource, anyOf(resource)).string(wrapped.name, resource.name));
     }
     chunks.string(delta.typeUrl, type);
     for (const name of removed) chunks.string(delta.removedResources, name);
@@ -52,6 +52,10 @@ export function encodeDeltaDiscoveryResponse(fields: DeltaResponseFields): Buffe
     return chunks;
   });
   return body.withNonce(delta.nonce, fields.nonce);
+}
+
+function anyOf(resource: Resource): readonly Uint8Array[] {
+  return resource.anyParts?.() ?? [resource.any];
 }
 
 /** Length-delimited fields as a list of byte chunks: values are referenced, not copied. */
@@ -70,8 +74,15 @@ class Chunks {
   }
 
   message(fieldTag: number, fields: Chunks): this {
-    this.#head(fieldTag, fields.length);
-    for (const part of fields.parts) this.#add(part);
+    return this.pieces(fieldTag, fields.parts);
+  }
+
+  /** One field whose value is `pieces` end to end. */
+  pieces(fieldTag: number, pieces: readonly Uint8Array[]): this {
+    let length = 0;
+    for (const piece of pieces) length += piece.length;
+    this.#head(fieldTag, length);
+    for (const piece of pieces) this.#add(piece);
     return this;
   }
 

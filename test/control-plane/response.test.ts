@@ -2,7 +2,7 @@
 // fields it was given, its own nonce included.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeResource } from '../../control-plane/resource.ts';
+import { encodeResource, resourceFromFields } from '../../control-plane/resource.ts';
 import { encodeDeltaDiscoveryResponse, encodeDiscoveryResponse } from '../../control-plane/response.ts';
 import { TypeUrl } from '../../control-plane/types.ts';
 import { envoy } from '../../generated/envoy.js';
@@ -14,6 +14,7 @@ const test = suite('responses');
 const a = encodeResource(TypeUrl.Endpoint, { cluster_name: 'a' });
 const b = encodeResource(TypeUrl.Endpoint, { cluster_name: 'b' });
 const fields = { version: 'v1', type: TypeUrl.Endpoint, controlPlane: 'kube-xds-test' };
+const routeFields = { version: 'v1', type: TypeUrl.Route, controlPlane: 'kube-xds-test' };
 
 test('state of the world: every stream gets the same fields and its own nonce', () => {
   const first = DiscoveryResponse.decode(encodeDiscoveryResponse({ ...fields, nonce: '1', resources: [a, b] }));
@@ -51,6 +52,19 @@ test('a resource of many kilobytes keeps its length prefixes right, on both wire
   const deltaResponse = DeltaDiscoveryResponse.decode(encodeDeltaDiscoveryResponse({ ...fields, nonce: '5', resources: [big], removed: [] }));
   assert.is(ClusterLoadAssignment.decode(deltaResponse.resources[0]!.resource!.value!).endpoints![0]!.lb_endpoints!.length, 2_000);
   assert.is(deltaResponse.nonce, '5');
+});
+
+test('a resource kept in parts goes out as its pieces, the same bytes as once assembled', () => {
+  const { RouteConfiguration } = envoy.config.route.v3;
+  const field = (name: string) => RouteConfiguration.encode({ virtual_hosts: [{ name, domains: [name] }] }).finish();
+  const fields = [RouteConfiguration.encode({ name: 'routes' }).finish(), field('a'), field('b')];
+  const inParts = resourceFromFields(TypeUrl.Route, 'routes', fields, 'test-1');
+  const fromPieces = encodeDiscoveryResponse({ ...routeFields, nonce: '1', resources: [inParts] });
+  const assembled = { ...inParts, any: inParts.any, anyParts: undefined };
+  const fromAny = encodeDiscoveryResponse({ ...routeFields, version: 'other', nonce: '1', resources: [assembled] });
+  const decoded = DiscoveryResponse.decode(fromPieces);
+  assert.equal(RouteConfiguration.decode(decoded.resources[0]!.value!).virtual_hosts.map((host) => host.name), ['a', 'b']);
+  assert.equal(decoded.resources[0]!.value, DiscoveryResponse.decode(fromAny).resources[0]!.value);
 });
 
 test.run();
