@@ -21,8 +21,12 @@ export class ApiStatusError extends Error {
   }
 }
 
-/** Items per list page, as client-go asks: a large collection never has to be held whole. */
-export const listPageSize = 500;
+/**
+ * Items per list page: a large collection never has to be held whole. Four times client-go's
+ * 500: at 20,000 objects, each page's round trip and delivery into the model cost more than
+ * its size (start to ready at 10,000 Services: 3.0 s -> 2.5-2.8 s, `node test/bench/run.ts scale`).
+ */
+export const listPageSize = 2_000;
 
 /**
  * Lists the collection a page at a time, handing each page's items to `onItems` as it

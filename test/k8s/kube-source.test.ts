@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, KubeXdsError } from '../../common/errors.ts';
+import { listPageSize } from '../../k8s/api-requests.ts';
 import { KubeSource, type KubeSourceOptions } from '../../k8s/kube-source.ts';
 import { loadKubeConfig } from '../../k8s/kubeconfig.ts';
 import { parseSelector } from '../../k8s/selector.ts';
@@ -307,22 +308,23 @@ test('bookmarks move the resourceVersion the next watch starts from', async () =
 });
 
 test('a collection larger than a page is listed a page at a time, and a relist still finds deletions', async () => {
+  const count = 2 * listPageSize + 100;
   const seed = (fake: FakeApiServer) => {
-    for (let i = 0; i < 1_100; i++) fake.apply('services', service(`svc-${i}`));
+    for (let i = 0; i < count; i++) fake.apply('services', service(`svc-${i}`));
   };
   await withKube(seed, {}, async (h) => {
-    assert.is(h.source.services().size, 1_100);
+    assert.is(h.source.services().size, count);
     const pages = h.fake.requests.filter((r) => r.verb === 'list' && r.resource === 'services');
-    assert.equal(pages.map((r) => [r.limit, r.continue !== undefined]), [[500, false], [500, true], [500, true]]);
+    assert.equal(pages.map((r) => [r.limit, r.continue !== undefined]), [[listPageSize, false], [listPageSize, true], [listPageSize, true]]);
 
     await h.fake.goDown();
     await waitFor('disconnected', () => !h.source.status().connected);
     const since = h.batches.length;
-    h.fake.delete('services', 'default', 'svc-1099');
+    h.fake.delete('services', 'default', `svc-${count - 1}`);
     h.fake.compact();
     await h.fake.comeUp();
-    await h.changeOf('default/svc-1099', since);
-    assert.is(h.source.services().size, 1_099);
+    await h.changeOf(`default/svc-${count - 1}`, since);
+    assert.is(h.source.services().size, count - 1);
   });
 });
 
