@@ -5,17 +5,16 @@
 // a list of chunks that point at the resources' bytes, and each stream's response is one
 // buffer: the body copied in, then its nonce field. A 3.7 MiB RouteConfiguration is copied
 // once per response, not once per encoding step.
-import type { Resource } from './resource.ts';
+import { lengthDelimitedHeader, type Resource } from './resource.ts';
 import type { TypeUrl } from './types.ts';
 
-const tag = (field: number) => (field << 3) | 2; // every field written here is length-delimited, below field 16
-const identifierTag = tag(1); // envoy.config.core.v3.ControlPlane.identifier
-
+// Field numbers; every field written here is length-delimited.
+const identifierField = 1; // envoy.config.core.v3.ControlPlane.identifier
 // envoy.service.discovery.v3.DiscoveryResponse
-const sotw = { versionInfo: tag(1), resources: tag(2), typeUrl: tag(4), nonce: tag(5), controlPlane: tag(6) };
+const sotw = { versionInfo: 1, resources: 2, typeUrl: 4, nonce: 5, controlPlane: 6 };
 // envoy.service.discovery.v3.DeltaDiscoveryResponse, and its Resource
-const delta = { systemVersionInfo: tag(1), resources: tag(2), typeUrl: tag(4), nonce: tag(5), removedResources: tag(6), controlPlane: tag(7) };
-const wrapped = { version: tag(1), resource: tag(2), name: tag(3) };
+const delta = { systemVersionInfo: 1, resources: 2, typeUrl: 4, nonce: 5, removedResources: 6, controlPlane: 7 };
+const wrapped = { version: 1, resource: 2, name: 3 };
 
 export interface ResponseFields {
   readonly version: string;
@@ -34,7 +33,7 @@ export function encodeDiscoveryResponse(fields: ResponseFields): Buffer {
     const chunks = new Chunks().string(sotw.versionInfo, version);
     for (const resource of resources) chunks.pieces(sotw.resources, anyOf(resource));
     chunks.string(sotw.typeUrl, type);
-    if (controlPlane) chunks.message(sotw.controlPlane, new Chunks().string(identifierTag, controlPlane));
+    if (controlPlane) chunks.message(sotw.controlPlane, new Chunks().string(identifierField, controlPlane));
     return chunks;
   });
   return body.withNonce(sotw.nonce, fields.nonce);
@@ -48,7 +47,7 @@ export function encodeDeltaDiscoveryResponse(fields: DeltaResponseFields): Buffe
     }
     chunks.string(delta.typeUrl, type);
     for (const name of removed) chunks.string(delta.removedResources, name);
-    if (controlPlane) chunks.message(delta.controlPlane, new Chunks().string(identifierTag, controlPlane));
+    if (controlPlane) chunks.message(delta.controlPlane, new Chunks().string(identifierField, controlPlane));
     return chunks;
   });
   return body.withNonce(delta.nonce, fields.nonce);
@@ -63,25 +62,19 @@ class Chunks {
   readonly parts: Uint8Array[] = [];
   length = 0;
 
-  bytes(fieldTag: number, value: Uint8Array): this {
-    this.#head(fieldTag, value.length);
-    this.#add(value);
-    return this;
+  string(field: number, value: string): this {
+    return this.pieces(field, [Buffer.from(value)]);
   }
 
-  string(fieldTag: number, value: string): this {
-    return this.bytes(fieldTag, Buffer.from(value));
-  }
-
-  message(fieldTag: number, fields: Chunks): this {
-    return this.pieces(fieldTag, fields.parts);
+  message(field: number, fields: Chunks): this {
+    return this.pieces(field, fields.parts);
   }
 
   /** One field whose value is `pieces` end to end. */
-  pieces(fieldTag: number, pieces: readonly Uint8Array[]): this {
+  pieces(field: number, pieces: readonly Uint8Array[]): this {
     let length = 0;
     for (const piece of pieces) length += piece.length;
-    this.#head(fieldTag, length);
+    this.#add(lengthDelimitedHeader(field, length));
     for (const piece of pieces) this.#add(piece);
     return this;
   }
@@ -92,13 +85,6 @@ class Chunks {
       target.set(part, at);
       at += part.length;
     }
-  }
-
-  #head(fieldTag: number, length: number): void {
-    const head = [fieldTag];
-    for (; length > 0x7f; length >>>= 7) head.push((length & 0x7f) | 0x80);
-    head.push(length);
-    this.#add(Uint8Array.from(head));
   }
 
   #add(part: Uint8Array): void {
@@ -118,20 +104,19 @@ class Body {
     this.#chunks = chunks;
   }
 
-  /** The response: this body and the nonce (a stream's base-36 counter: ASCII, its length fits one byte). */
-  withNonce(nonceTag: number, nonce: string): Buffer {
-    if (nonce.length > 127) throw new Error(`nonce "${nonce}" is longer than 127 characters`);
+  /** The response: this body and the nonce field (a stream's base-36 counter: ASCII). */
+  withNonce(nonceField: number, nonce: string): Buffer {
     const length = this.#chunks.length;
-    const response = Buffer.allocUnsafe(length + 2 + nonce.length);
+    const header = lengthDelimitedHeader(nonceField, nonce.length);
+    const response = Buffer.allocUnsafe(length + header.length + nonce.length);
     if (++this.#uses === 2) {
       this.#flat = new Uint8Array(length);
       this.#chunks.copyTo(this.#flat);
     }
     if (this.#flat) response.set(this.#flat);
     else this.#chunks.copyTo(response);
-    response[length] = nonceTag;
-    response[length + 1] = nonce.length;
-    response.write(nonce, length + 2, 'latin1');
+    response.set(header, length);
+    response.write(nonce, length + header.length, 'latin1');
     return response;
   }
 }
