@@ -17,7 +17,11 @@ function create(level: string, destination: DestinationStream): Logger {
   );
 }
 
-let destination: DestinationStream = pino.destination({ dest: 2, sync: true });
+// Written asynchronously: a burst of streams connecting logs a line each, and a synchronous
+// write to a full pipe (a container's log, a slow reader) would stall every stream until the
+// reader caught up. What cannot be written is buffered up to 16 MiB, then dropped; pino
+// flushes the rest synchronously when the process exits.
+let destination: DestinationStream = pino.destination({ dest: 2, sync: false, maxLength: 16 * 1024 * 1024 });
 /** Reassigned by configuration; ES module importers see the current logger. */
 export let log: Logger = create('info', destination);
 
