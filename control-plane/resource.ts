@@ -3,7 +3,6 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import protobuf from 'protobufjs/minimal.js';
-import { google } from '../generated/envoy.js';
 import { pushOrder, resourceType, type MessageOf, type TypeUrl } from './types.ts';
 
 export type { MessageOf } from './types.ts';
@@ -66,7 +65,7 @@ export function encodeResources(messages: readonly ResourceMessage[], reusable?:
     if (reused) writer.pos = start;
     encoded.push({ start, end: writer.pos, version, digest, reused });
   }
-  const bytes = writer.pos > 0 ? ownCopy(writer.buf.subarray(0, writer.pos)) : undefined;
+  const bytes = writer.pos > 0 ? concatenated([writer.buf.subarray(0, writer.pos)]) : undefined;
   if (writer.buf.byteLength > maxKeptWriterBytes) writer = protobuf.Writer.create();
   return messages.map(({ type, message }, index) => {
     const { start, end, version, digest, reused } = encoded[index]!;
@@ -113,18 +112,6 @@ function appendAny<T extends TypeUrl>(type: T, message: MessageOf[T]): void {
   resourceType(type).encode(message, writer).ldelim();
 }
 
-// In a buffer of its own: one sliced from a shared slab would pin the rest of it while the
-// resource is kept (measured: 6.7x the bytes).
-function ownCopy(bytes: Uint8Array): Uint8Array {
-  const copy = unfilledBytes(bytes.byteLength);
-  copy.set(bytes);
-  return copy;
-}
-
-/** A buffer of its own, not zero-filled: for callers that write every byte. */
-function unfilledBytes(length: number): Uint8Array {
-  return new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
-}
 
 const anyTypeUrlTag = (1 << 3) | 2;
 /** Type URLs in UTF-8, as a string field is encoded: once, not per resource. */
@@ -135,39 +122,26 @@ const anyValueTag = (2 << 3) | 2;
  * A resource whose message is `fields` concatenated: a protobuf message is the
  * concatenation of its encoded fields, and a repeated field is one tag, length and value
  * per element. For a large message kept in parts, so that a change re-encodes only its own
- * part. `contentId` stands in for a hash of the bytes (megabytes are not rehashed): equal
- * content must have an equal contentId and different content a different one, e.g. a
- * count and a sum of the parts' digests. The bytes are assembled when first read (a class
- * that no client reads never pays for them), then `assembled` is told where the fields start
- * in them (a later version can copy what did not change from there); the fields must not
- * change. Not interned, and for types whose resources need no EDS resource.
+ * part, and responses copy the parts (anyParts) without assembling them. `contentId` stands
+ * in for a hash of the bytes (megabytes are not rehashed): equal content must have an equal
+ * contentId and different content a different one, e.g. a count and a sum of the parts'
+ * digests. The whole Any is assembled only for a reader of `any` (CSDS, /debug/config); the
+ * fields must not change. Not interned, and for types whose resources need no EDS resource.
  */
-export function resourceFromFields(
-  type: TypeUrl,
-  name: string,
-  fields: readonly Uint8Array[],
-  contentId: string,
-  assembled?: (any: Uint8Array, fieldsStart: number) => void,
-): Resource {
+export function resourceFromFields(type: TypeUrl, name: string, fields: readonly Uint8Array[], contentId: string): Resource {
   const { version, digest } = contentHash(`${type}\0${name}\0${contentId}`);
-  let pending: { fields: readonly Uint8Array[]; assembled?: typeof assembled } | undefined = { fields, assembled };
+  let head: Uint8Array | undefined;
   let any: Uint8Array | undefined;
+  const parts = () => [(head ??= anyHead(type, fields)), ...fields];
   return {
     type,
     name,
     version,
     digest,
     get any() {
-      if (!any) {
-        const { fields, assembled } = pending!;
-        pending = undefined;
-        const result = anyOfParts(anyHead(type, fields), fields);
-        any = result.any;
-        assembled?.(result.any, result.fieldsStart);
-      }
-      return any;
+      return (any ??= concatenated(parts()));
     },
-    anyParts: () => (any ? [any] : [anyHead(type, pending!.fields), ...pending!.fields]),
+    anyParts: () => (any ? [any] : parts()),
   };
 }
 
@@ -175,25 +149,24 @@ export function resourceFromFields(
 function anyHead(type: TypeUrl, fields: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const field of fields) length += field.byteLength;
-  const typeUrl = google.protobuf.Any.encode({ type_url: type }).finish();
-  const valueHeader = lengthDelimitedHeader(2, length);
-  const head = new Uint8Array(typeUrl.byteLength + valueHeader.byteLength);
-  head.set(typeUrl, 0);
-  head.set(valueHeader, typeUrl.byteLength);
-  return head;
+  const typeUrl = typeUrlBytes.get(type)!;
+  return concatenated([lengthDelimitedHeader(1, typeUrl.byteLength), typeUrl, lengthDelimitedHeader(2, length)]);
 }
 
-function anyOfParts(head: Uint8Array, fields: readonly Uint8Array[]): { any: Uint8Array; fieldsStart: number } {
-  let length = head.byteLength;
-  for (const field of fields) length += field.byteLength;
-  const any = unfilledBytes(length);
-  any.set(head, 0);
-  let offset = head.byteLength;
-  for (const field of fields) {
-    any.set(field, offset);
-    offset += field.byteLength;
+/**
+ * The parts end to end, in a buffer of its own (not a slice of a shared slab, which would pin
+ * the rest of it while the resource is kept: measured 6.7x the bytes).
+ */
+function concatenated(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.byteLength;
+  const bytes = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length); // every byte is written below
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.byteLength;
   }
-  return { any, fieldsStart: head.byteLength };
+  return bytes;
 }
 
 /** The tag and length that precede a length-delimited field's `length` bytes. */

@@ -1,11 +1,10 @@
 // One of Envoy's RouteConfigurations kept as encoded virtual hosts, sorted by name, and
-// assembled by concatenation (a RouteConfiguration is its name field followed by one
-// virtual_hosts element per host). A change costs the hosts it touches: their own bytes, the
-// bytes of the hosts whose domains it takes or gives back (a domain two hosts claim goes to
-// neither, see envoy-config/envoy-routes.ts), and, once a client reads it, one copy of the
-// whole into the resource, in large runs from the last assembled version where hosts did
-// not change. Its version comes from the hosts' digests, kept as a sum, instead of hashing
-// megabytes.
+// served as their concatenation (a RouteConfiguration is its name field followed by one
+// virtual_hosts element per host): responses copy the hosts' bytes as they are, never an
+// assembled whole. A change costs the hosts it touches: their own bytes, and the bytes of
+// the hosts whose domains it takes or gives back (a domain two hosts claim goes to neither,
+// see envoy-config/envoy-routes.ts). Its version comes from the hosts' digests, kept as a
+// sum, instead of hashing megabytes.
 import { compareText } from '../common/compare.ts';
 import { resourceFromFields, type Resource } from '../control-plane/resource.ts';
 import { TypeUrl } from '../control-plane/types.ts';
@@ -22,10 +21,6 @@ interface Host {
   digest: bigint;
   /** In #sorted (not only in #added). */
   sorted: boolean;
-  /** Where `placedField` is in `placedIn`, the last assembled RouteConfiguration it was in. */
-  placedIn?: Uint8Array;
-  placedField?: Uint8Array;
-  placedAt: number;
 }
 
 /** Digests are 128 bits. */
@@ -48,8 +43,6 @@ export class RouteTable {
   /** Sum of the hosts' digests modulo 2^128. */
   #sum = 0n;
   #resource?: Resource;
-  /** The bytes of the last version a client read. */
-  #lastAssembled?: Uint8Array;
 
   constructor(name: string) {
     this.name = name;
@@ -68,7 +61,7 @@ export class RouteTable {
       for (const domain of host.encoded.candidates) this.#release(domain, host);
       host.encoded = encoded;
     } else {
-      host = { encoded, contested: 0, digest: 0n, sorted: false, placedAt: 0 };
+      host = { encoded, contested: 0, digest: 0n, sorted: false };
       this.#hosts.set(encoded.name, host);
       this.#added.push(host);
     }
@@ -90,55 +83,8 @@ export class RouteTable {
   /** The RouteConfiguration; the same object while nothing changed. */
   resource(): Resource {
     this.#settle();
-    if (!this.#resource) {
-      const hosts = [...this.#sorted];
-      const fields = hosts.map((host) => host.field!);
-      this.#resource = resourceFromFields(TypeUrl.Route, this.name, this.#chunks(hosts, fields), `${this.#hosts.size}:${this.#sum.toString(36)}`, (any, start) =>
-        this.#assembled(any, start, hosts, fields),
-      );
-    }
+    this.#resource ??= resourceFromFields(TypeUrl.Route, this.name, [this.#head, ...this.#sorted.map((host) => host.field!)], `${this.#hosts.size}:${this.#sum.toString(36)}`);
     return this.#resource;
-  }
-
-  /** The head, then each host's field: runs of unchanged hosts as one slice of the last assembled version. */
-  #chunks(hosts: readonly Host[], fields: readonly Uint8Array[]): Uint8Array[] {
-    const chunks = [this.#head];
-    const last = this.#lastAssembled;
-    let runStart = 0;
-    let runEnd = 0;
-    const endRun = () => {
-      if (runEnd > runStart) chunks.push(last!.subarray(runStart, runEnd));
-      runStart = runEnd = 0;
-    };
-    for (let index = 0; index < hosts.length; index++) {
-      const host = hosts[index]!;
-      const field = fields[index]!;
-      if (last && host.placedIn === last && host.placedField === field) {
-        if (runEnd === 0 || host.placedAt !== runEnd) {
-          endRun();
-          runStart = host.placedAt;
-        }
-        runEnd = host.placedAt + field.byteLength;
-      } else {
-        endRun();
-        chunks.push(field);
-      }
-    }
-    endRun();
-    return chunks;
-  }
-
-  /** Records where each host's field is in the bytes a client just read. */
-  #assembled(any: Uint8Array, fieldsStart: number, hosts: readonly Host[], fields: readonly Uint8Array[]): void {
-    let offset = fieldsStart + this.#head.byteLength;
-    for (let index = 0; index < hosts.length; index++) {
-      const host = hosts[index]!;
-      host.placedIn = any;
-      host.placedField = fields[index];
-      host.placedAt = offset;
-      offset += fields[index]!.byteLength;
-    }
-    this.#lastAssembled = any;
   }
 
   #claim(domain: string, host: Host): void {
