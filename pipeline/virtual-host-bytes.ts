@@ -6,7 +6,7 @@
 // order (name 1, domains 2, then the rest), so the domains are one run in the middle.
 import { hash } from 'node:crypto';
 import protobuf from 'protobufjs/minimal.js';
-import { base64urlBits, lengthDelimitedHeader } from '../control-plane/resource.ts';
+import { base64urlBits, concatenated, lengthDelimitedHeader } from '../control-plane/resource.ts';
 import type { VirtualHostShare } from '../envoy-config/envoy-routes.ts';
 import { envoy } from '../generated/envoy.js';
 
@@ -55,13 +55,7 @@ export function virtualHostField(host: EncodedVirtualHost, domains: readonly str
   const middle = domains.length > 0 ? VirtualHost.encode({ domains: [...domains] }).finish() : new Uint8Array();
   const tail = field.subarray(domainsEnd);
   const header = lengthDelimitedHeader(virtualHostsField, head.byteLength + middle.byteLength + tail.byteLength);
-  const element = new Uint8Array(header.byteLength + head.byteLength + middle.byteLength + tail.byteLength);
-  let offset = 0;
-  for (const piece of [header, head, middle, tail]) {
-    element.set(piece, offset);
-    offset += piece.byteLength;
-  }
-  return element;
+  return concatenated([header, head, middle, tail]);
 }
 
 /** 128 bits of the bytes' SHA-256. */
