@@ -90,8 +90,13 @@ export class Cluster {
   }
 
   /** Writes a Service's one EndpointSlice; every pod must listen on the same port. */
-  setEndpoints(service: string, pods: ReadonlyArray<readonly [Pod, PodState]>, { slice = `${service}-abcde`, portName = 'grpc' } = {}): void {
-    this.api.apply('endpointslices', {
+  setEndpoints(service: string, pods: ReadonlyArray<readonly [Pod, PodState]>, options: { slice?: string; portName?: string } = {}): void {
+    this.api.apply('endpointslices', this.sliceObject(service, pods, options));
+  }
+
+  /** The EndpointSlice setEndpoints writes, for a caller that applies many at once (FakeApiServer.applyAll). */
+  sliceObject(service: string, pods: ReadonlyArray<readonly [Pod, PodState]>, { slice = `${service}-abcde`, portName = 'grpc' } = {}): Record<string, unknown> {
+    return {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
       metadata: { name: slice, namespace: 'demo', labels: { 'kubernetes.io/service-name': service } },
@@ -103,7 +108,7 @@ export class Cluster {
         conditions: state === 'ready' ? { ready: true } : { ready: false, serving: true, terminating: true },
         targetRef: { kind: 'Pod', name: pod.name, namespace: 'demo' },
       })),
-    });
+    };
   }
 
   /** In-process control plane flags: the Kubernetes source on this API server. */

@@ -136,6 +136,20 @@ export class FakeApiServer {
     return stored;
   }
 
+  /**
+   * apply() for each object in turn, each its own change and resourceVersion, with every open
+   * watch's events written together (corked): a burst as fast as an API server streams one.
+   */
+  applyAll(resource: Resource, objects: readonly Json[]): Json[] {
+    const responses = [...this.#watchers].map((watcher) => watcher.response);
+    for (const response of responses) response.cork();
+    try {
+      return objects.map((object) => this.apply(resource, object));
+    } finally {
+      for (const response of responses) response.uncork();
+    }
+  }
+
   delete(resource: Resource, namespace: string, name: string): void {
     const key = `${namespace}/${name}`;
     const previous = this.#objects[resource].get(key);
