@@ -113,6 +113,29 @@ export function parseDurationMs(flag: string, text: string): number {
   return Math.round(Number(match[1]) * durationUnits[match[2]!]!);
 }
 
+/** A whole number of at least 1. */
+export function parseCount(flag: string, text: string): number {
+  const count = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || count < 1 || !Number.isSafeInteger(count)) throw configError(`--${flag} must be a whole number of at least 1, got "${text}"`);
+  return count;
+}
+
+const byteUnits: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** "4096", "512Ki", "16Mi" or "1Gi": a size in bytes, at least 1 KiB. */
+export function parseBytes(flag: string, text: string): number {
+  const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(text.trim());
+  const bytes = match ? Number(match[1]) * byteUnits[match[2] ?? '']! : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1024) throw configError(`--${flag} must be a size of at least 1Ki, like 4096, 512Ki, 16Mi or 1Gi, got "${text}"`);
+  return bytes;
+}
+
+/** 16777216 as "16Mi": how a byte size flag's default is shown. */
+export function formatBytes(bytes: number): string {
+  for (const unit of ['Gi', 'Mi', 'Ki'] as const) if (bytes % byteUnits[unit]! === 0) return `${bytes / byteUnits[unit]!}${unit}`;
+  return String(bytes);
+}
+
 export function parsePort(flag: string, text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw configError(`--${flag} must be a port number 1-65535, got "${text}"`);

@@ -3,9 +3,10 @@
 import { configError } from '../common/errors.ts';
 import { logFormats, logLevels, type LogFormat, type LogLevel } from '../common/log-options.ts';
 import type { AdsServerOptions } from '../control-plane/ads-server.ts';
+import { defaultAdsLimits as limits, type AdsLimits } from '../control-plane/limits.ts';
 import { envoyConfigOptions, type EnvoyConfigOptions } from '../envoy-config/options.ts';
 import { parseSelector, type LabelSelector } from '../k8s/selector.ts';
-import { parseAddress, parseDurationMs, parsePort, single, type FlagSpec, type FlagValues } from './flags.ts';
+import { formatBytes, parseAddress, parseBytes, parseCount, parseDurationMs, parsePort, single, type FlagSpec, type FlagValues } from './flags.ts';
 
 export const serveFlags: readonly FlagSpec[] = [
   { name: 'xds-address', value: 'HOST:PORT', default: '0.0.0.0:18000', help: 'where the ADS gRPC server listens' },
@@ -21,6 +22,14 @@ export const serveFlags: readonly FlagSpec[] = [
   { name: 'coalesce-max-delay', value: 'DURATION', default: '100ms', help: 'but never longer than this after the first of them' },
   { name: 'max-connection-age', value: 'DURATION', default: '30m', help: 'close client connections this old, so clients rebalance across replicas' },
   { name: 'max-connection-age-grace', value: 'DURATION', default: '1m', help: 'time an aged connection gets to finish' },
+  { name: 'max-streams', value: 'N', default: String(limits.maxStreams), help: 'ADS streams served at once; more are refused with RESOURCE_EXHAUSTED' },
+  { name: 'max-streams-per-connection', value: 'N', default: String(limits.maxStreamsPerConnection), help: 'ADS streams one client connection may hold open' },
+  { name: 'max-names-per-request', value: 'N', default: String(limits.maxNamesPerRequest), help: 'resource names one request may carry' },
+  { name: 'max-names-per-stream', value: 'N', default: String(limits.maxNamesPerStream), help: 'resource names one stream may subscribe to, over all types' },
+  { name: 'max-request-bytes', value: 'SIZE', default: formatBytes(limits.maxRequestBytes), help: 'largest request accepted (SIZE: bytes, or with Ki, Mi, Gi)' },
+  { name: 'max-requests-per-second', value: 'N', default: String(limits.requestsPerSecond), help: 'requests a stream may send per second, sustained' },
+  { name: 'request-burst', value: 'N', default: String(limits.requestBurst), help: 'requests a stream may send at once above that rate' },
+  { name: 'max-pending-response-bytes', value: 'SIZE', default: formatBytes(limits.maxPendingResponseBytes), help: 'responses a client has not read yet; past this its stream is closed' },
   { name: 'log-level', value: 'LEVEL', default: 'info', help: 'debug, info, warn, error or silent' },
   { name: 'log-format', value: 'FORMAT', default: 'auto', help: 'json, pretty, or auto (pretty on a terminal, else json)' },
 ];
@@ -82,12 +91,28 @@ export function serveConfig(flags: FlagValues): ServeConfig {
     coalesceWindowMs,
     coalesceMaxDelayMs,
     ads: {
+      ...limitsConfig(flags),
       maxConnectionAgeMs: parseDurationMs('max-connection-age', single(flags, 'max-connection-age')!),
       maxConnectionAgeGraceMs: parseDurationMs('max-connection-age-grace', single(flags, 'max-connection-age-grace')!),
     },
     logLevel,
     logFormat,
   });
+}
+
+function limitsConfig(flags: FlagValues): AdsLimits {
+  const count = (flag: string) => parseCount(flag, single(flags, flag)!);
+  const bytes = (flag: string) => parseBytes(flag, single(flags, flag)!);
+  return {
+    maxStreams: count('max-streams'),
+    maxStreamsPerConnection: count('max-streams-per-connection'),
+    maxNamesPerRequest: count('max-names-per-request'),
+    maxNamesPerStream: count('max-names-per-stream'),
+    maxRequestBytes: bytes('max-request-bytes'),
+    requestsPerSecond: count('max-requests-per-second'),
+    requestBurst: count('request-burst'),
+    maxPendingResponseBytes: bytes('max-pending-response-bytes'),
+  };
 }
 
 function parseSelectorFlag(text: string): LabelSelector {

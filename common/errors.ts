@@ -10,6 +10,8 @@ export const ErrorCode = {
   BadManifest: 'KXDS_BAD_MANIFEST',
   /** A DiscoveryRequest that cannot be decoded or breaks the protocol. */
   BadRequest: 'KXDS_BAD_REQUEST',
+  /** A client went over one of the server's limits (streams, names, request size or rate, buffered bytes). */
+  LimitExceeded: 'KXDS_LIMIT_EXCEEDED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -37,6 +39,11 @@ export function badObject(message: string, context?: Record<string, unknown>): K
 
 export function badRequest(message: string, context?: Record<string, unknown>): KubeXdsError {
   return new KubeXdsError(ErrorCode.BadRequest, message, context);
+}
+
+/** `limit` is one of control-plane/limits.ts's names; the stream that went over it is ended. */
+export function limitExceeded(limit: string, message: string): KubeXdsError {
+  return new KubeXdsError(ErrorCode.LimitExceeded, message, { limit });
 }
 
 /** A readable one-liner for anything thrown, coded or not. */

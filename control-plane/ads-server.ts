@@ -2,9 +2,11 @@
 // alike. A failure handling a request turns into a clear status for that stream alone;
 // responses arrive already encoded.
 import * as grpc from '@grpc/grpc-js';
-import { describeError, KubeXdsError } from '../common/errors.ts';
+import { describeError, ErrorCode, KubeXdsError } from '../common/errors.ts';
 import type { NodeClassifier } from './client-profile.ts';
 import { DeltaStream } from './delta-stream.ts';
+import { LimitWarnings } from './limit-warnings.ts';
+import { defaultAdsLimits, RequestRate, type AdsLimits, type LimitName } from './limits.ts';
 import { noObserver, type AdsObserver } from './observer.ts';
 import { rawMethod } from './raw-method.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
@@ -15,9 +17,7 @@ import type { StreamContext, XdsStream } from './xds-stream.ts';
 /** A connected client as other services on the xDS port (CSDS) and the admin views see it. */
 export type ClientView = Pick<XdsStream, 'status' | 'node' | 'held' | 'snapshotName'>;
 
-export interface AdsServerOptions {
-  /** Delta reconnects and large fleets send big requests; grpc-js defaults to 4 MiB. */
-  readonly maxReceiveMessageBytes: number;
+export interface AdsServerOptions extends AdsLimits {
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
   /** Connections are closed after this age so clients rebalance across replicas. */
@@ -26,22 +26,15 @@ export interface AdsServerOptions {
   readonly maxConnectionAgeGraceMs: number;
   /** Sent as DiscoveryResponse.control_plane.identifier. */
   readonly controlPlaneId: string;
-  /**
-   * A stream whose client has not read this many bytes of responses is closed with
-   * RESOURCE_EXHAUSTED (it reconnects and gets the current state), so a client that stops
-   * reading cannot make the server buffer every push.
-   */
-  readonly maxPendingResponseBytes: number;
 }
 
 export const defaultAdsServerOptions: AdsServerOptions = Object.freeze({
-  maxReceiveMessageBytes: 64 * 1024 * 1024,
+  ...defaultAdsLimits,
   keepaliveTimeMs: 30_000,
   keepaliveTimeoutMs: 10_000,
   maxConnectionAgeMs: 30 * 60_000,
   maxConnectionAgeGraceMs: 60_000,
   controlPlaneId: 'kube-xds',
-  maxPendingResponseBytes: 32 * 1024 * 1024,
 });
 
 const ads = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -60,13 +53,16 @@ type EndReason =
   | ServerCloseReason
   | 'shutdown';
 /** The server ended the stream with a status. */
-type ServerCloseReason = 'bad-request' | 'internal-error' | 'not-reading';
+type ServerCloseReason = 'bad-request' | 'internal-error' | 'not-reading' | 'over-limit';
 
 export class AdsServer {
   readonly #cache: SnapshotCache;
   readonly #options: AdsServerOptions;
   readonly #classify: NodeClassifier;
   readonly #streams = new Map<AdsCall, XdsStream>();
+  /** ADS streams open per connection, by peer address (one TCP connection each). */
+  readonly #streamsPerPeer = new Map<string, number>();
+  readonly #refusals = new LimitWarnings();
   readonly #observer: AdsObserver;
   readonly #services: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation }[] = [];
   /** While a snapshot is pushed: when the model change it carries arrived. */
@@ -96,11 +92,12 @@ export class AdsServer {
       // grpc-js's own channelz bookkeeping costs memory on every connection, and nothing here
       // serves it: streams are reported by /debug/clients, CSDS and the metrics.
       'grpc.enable_channelz': 0,
-      'grpc.max_receive_message_length': options.maxReceiveMessageBytes,
+      'grpc.max_receive_message_length': options.maxRequestBytes,
       'grpc.keepalive_time_ms': options.keepaliveTimeMs,
       'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
       'grpc.max_connection_age_ms': options.maxConnectionAgeMs,
       'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs,
+      interceptors: [this.#countOversizedRequests],
     });
     server.addService(adsServiceDefinition, {
       StreamAggregatedResources: (call: AdsCall) => this.#accept(call, (context) => new SotwStream(context)),
@@ -164,18 +161,30 @@ export class AdsServer {
   }
 
   #accept(call: AdsCall, create: (context: StreamContext) => XdsStream): void {
+    const options = this.#options;
+    const peer = call.getPeer();
+    const refusal = this.#refusal(peer);
+    if (refusal) {
+      this.#observer.limitExceeded(refusal.limit);
+      this.#refusals.warn(refusal.limit, { peer }, `stream refused: ${refusal.details}`);
+      call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: refusal.details });
+      return;
+    }
     let pendingBytes = 0;
+    const rate = new RequestRate(options.requestsPerSecond, options.requestBurst);
     const stream: XdsStream = create({
       id: this.#nextStreamId++,
-      peer: call.getPeer(),
-      controlPlane: this.#options.controlPlaneId,
+      peer,
+      controlPlane: options.controlPlaneId,
+      limits: options,
       classify: this.#classify,
       snapshotOf: (name) => this.#cache.get(name),
       observer: this.#observer,
       write: (type, response) => {
         if (call.destroyed || call.writableEnded || !this.#streams.has(call)) return false;
-        if (pendingBytes + response.length > this.#options.maxPendingResponseBytes) {
-          this.#close(call, stream, 'not-reading', grpc.status.RESOURCE_EXHAUSTED, `the client is not reading its responses (${pendingBytes} bytes pending)`);
+        if (pendingBytes + response.length > options.maxPendingResponseBytes) {
+          this.#observer.limitExceeded('pending-response-bytes');
+          this.#close(call, stream, 'not-reading', grpc.status.RESOURCE_EXHAUSTED, `the client is not reading its responses (${pendingBytes} bytes pending; --max-pending-response-bytes)`);
           return false;
         }
         pendingBytes += response.length;
@@ -186,8 +195,15 @@ export class AdsServer {
       },
     });
     this.#streams.set(call, stream);
+    this.#streamsPerPeer.set(peer, (this.#streamsPerPeer.get(peer) ?? 0) + 1);
     call.on('data', (bytes: Buffer) => {
       if (!this.#streams.has(call)) return;
+      if (!rate.take()) {
+        this.#observer.limitExceeded('request-rate');
+        const details = `the client sends more than ${options.requestsPerSecond} requests a second (burst ${options.requestBurst}; --max-requests-per-second)`;
+        this.#close(call, stream, 'over-limit', grpc.status.RESOURCE_EXHAUSTED, details);
+        return;
+      }
       this.#guard(call, stream, () => stream.handleRequest(bytes));
     });
     // grpc-js emits 'cancelled' and 'close' after every end, this server's own too: the first
@@ -205,12 +221,43 @@ export class AdsServer {
     call.on('close', () => this.#ended(call, stream, 'cancelled'));
   }
 
+  /**
+   * grpc-js itself refuses a request over --max-request-bytes with RESOURCE_EXHAUSTED, from
+   * inside its base call where no interceptor's responder sees it. So the base call's own
+   * sendStatus is wrapped, on that call only, to count and log the refusal as it goes out.
+   */
+  readonly #countOversizedRequests: grpc.ServerInterceptor = (_method, call) => {
+    const sendStatus = call.sendStatus.bind(call);
+    call.sendStatus = (status) => {
+      if (status.code === grpc.status.RESOURCE_EXHAUSTED && /^Received message (larger|that decompresses)/.test(status.details)) {
+        this.#observer.limitExceeded('request-bytes');
+        this.#refusals.warn('request-bytes', { peer: call.getPeer() }, `request refused: ${status.details} (--max-request-bytes)`);
+      }
+      sendStatus(status);
+    };
+    // grpc-js chains interceptors through the interface; its type names the class only.
+    return call as grpc.ServerInterceptingCall;
+  };
+
+  /** Why a new stream from `peer` is refused, if it is: a limit on streams it would go over. */
+  #refusal(peer: string): { limit: LimitName; details: string } | undefined {
+    const { maxStreams, maxStreamsPerConnection } = this.#options;
+    if (this.#streams.size >= maxStreams) return { limit: 'streams', details: `the control plane serves its maximum of ${maxStreams} streams (--max-streams); try another replica` };
+    if ((this.#streamsPerPeer.get(peer) ?? 0) >= maxStreamsPerConnection) {
+      return { limit: 'streams-per-connection', details: `this connection has its maximum of ${maxStreamsPerConnection} ADS streams open (--max-streams-per-connection)` };
+    }
+    return undefined;
+  }
+
   /** Runs protocol work for one stream; a failure ends that stream only, with a status. */
   #guard<T>(call: AdsCall, stream: XdsStream, work: () => T): T | undefined {
     try {
       return work();
     } catch (error) {
-      if (error instanceof KubeXdsError) this.#close(call, stream, 'bad-request', grpc.status.INVALID_ARGUMENT, describeError(error));
+      if (error instanceof KubeXdsError && error.code === ErrorCode.LimitExceeded) {
+        this.#observer.limitExceeded(error.context.limit as LimitName);
+        this.#close(call, stream, 'over-limit', grpc.status.RESOURCE_EXHAUSTED, error.message);
+      } else if (error instanceof KubeXdsError) this.#close(call, stream, 'bad-request', grpc.status.INVALID_ARGUMENT, describeError(error));
       else this.#close(call, stream, 'internal-error', grpc.status.INTERNAL, describeError(error));
       return undefined;
     }
@@ -224,6 +271,10 @@ export class AdsServer {
   /** Forgets a stream and logs how it ended; false when it had ended already. */
   #ended(call: AdsCall, stream: XdsStream, reason: EndReason, how: { level?: 'info' | 'warn' | 'error'; details?: string } = {}): boolean {
     if (!this.#streams.delete(call)) return false;
+    const peer = stream.peer;
+    const open = (this.#streamsPerPeer.get(peer) ?? 1) - 1;
+    if (open > 0) this.#streamsPerPeer.set(peer, open);
+    else this.#streamsPerPeer.delete(peer);
     stream.logEnd(reason, how.level ?? 'info', how.details);
     this.#observer.streamClosed(stream.identity(), reason);
     return true;

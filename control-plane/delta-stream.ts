@@ -16,6 +16,10 @@ export class DeltaStream extends XdsStream {
   handleRequest(bytes: Buffer): void {
     const request = decodeRequest(DeltaDiscoveryRequest, 'DeltaDiscoveryRequest', bytes);
     this.identify(request.node);
+    const subscribe = request.resource_names_subscribe ?? [];
+    const unsubscribe = request.resource_names_unsubscribe ?? [];
+    const initialVersions = Object.entries(request.initial_resource_versions ?? {});
+    this.checkRequestNames(subscribe.length + unsubscribe.length + initialVersions.length);
     const type = request.type_url;
     const first = !!type && !this.subscriptions.has(type as TypeUrl);
     const subscription = this.subscriptionOf(type);
@@ -24,14 +28,13 @@ export class DeltaStream extends XdsStream {
     // subscription change is honoured even when its nonce is stale.
     const nonce = request.response_nonce ?? '';
     if (nonce !== '') this.recordAnswer(subscription, nonce, request.error_detail);
-    const subscribe = request.resource_names_subscribe ?? [];
-    const unsubscribe = request.resource_names_unsubscribe ?? [];
     const wasWildcard = subscription.wildcard;
     subscription.applyDelta(subscribe, unsubscribe);
+    if (subscribe.length > 0) this.checkSubscribedNames();
     if (first) {
       // A reconnecting client names what it wants and says what it holds of it: only what
       // differs is sent again.
-      for (const [name, version] of Object.entries(request.initial_resource_versions ?? {})) subscription.held.set(name, { name, version });
+      for (const [name, version] of initialVersions) subscription.held.set(name, { name, version });
     }
     const snapshot = this.currentSnapshot();
     if (!snapshot) return; // held until the class is ready; answered from onSnapshot

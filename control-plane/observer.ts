@@ -1,5 +1,6 @@
 // What the ADS server reports as it works, for metrics and the status page. The control
 // plane only calls these; the entry point supplies an implementation (ops/ has it).
+import type { LimitName } from './limits.ts';
 import type { NackRecord } from './stream-status.ts';
 import type { TypeUrl } from './types.ts';
 
@@ -28,6 +29,8 @@ export interface AdsObserver {
   unresolved(type: TypeUrl, client: ClientIdentity, name: string, didYouMean: readonly string[]): void;
   /** A stream ended; `reason` as its "client disconnected" log line gives it. */
   streamClosed(client: ClientLabels, reason: string): void;
+  /** A client went over a limit: its stream was refused or ended with RESOURCE_EXHAUSTED. */
+  limitExceeded(limit: LimitName): void;
 }
 
 export const noObserver: AdsObserver = Object.freeze({
@@ -36,6 +39,7 @@ export const noObserver: AdsObserver = Object.freeze({
   nacked() {},
   unresolved() {},
   streamClosed() {},
+  limitExceeded() {},
 });
 
 /** One observer that tells several. */
@@ -46,5 +50,6 @@ export function fanOut(...observers: readonly AdsObserver[]): AdsObserver {
     nacked: (...args) => observers.forEach((observer) => observer.nacked(...args)),
     unresolved: (...args) => observers.forEach((observer) => observer.unresolved(...args)),
     streamClosed: (...args) => observers.forEach((observer) => observer.streamClosed(...args)),
+    limitExceeded: (...args) => observers.forEach((observer) => observer.limitExceeded(...args)),
   };
 }

@@ -15,6 +15,7 @@ export class SotwStream extends XdsStream {
   handleRequest(bytes: Buffer): void {
     const request = decodeRequest(DiscoveryRequest, 'DiscoveryRequest', bytes);
     this.identify(request.node);
+    this.checkRequestNames(request.resource_names?.length ?? 0);
     const subscription = this.subscriptionOf(request.type_url);
     if (!subscription) return;
     const nonce = request.response_nonce ?? '';
@@ -24,6 +25,7 @@ export class SotwStream extends XdsStream {
     }
     this.recordAnswer(subscription, nonce, request.error_detail);
     const changed = subscription.replace(request.resource_names ?? []);
+    if (changed) this.checkSubscribedNames();
     if (!changed && subscription.responded && subscription.owed.size === 0) return; // an ACK, and the pushes owe it nothing
     const snapshot = this.currentSnapshot();
     if (!snapshot) return; // held until the class is ready; answered from onSnapshot

@@ -5,6 +5,7 @@ import { badRequest, describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import type { envoy } from '../generated/envoy.js';
 import type { ClientProfile, NodeClassifier } from './client-profile.ts';
+import { checkRequestNames, checkStreamNames, type AdsLimits } from './limits.ts';
 import type { AdsObserver, ClientIdentity } from './observer.ts';
 import { encodeResource, type Resource } from './resource.ts';
 import type { Snapshot, SnapshotChanges } from './snapshot.ts';
@@ -25,6 +26,7 @@ export interface StreamContext {
   /** Returns false when the response was not written (the stream is closed or closing). */
   write(type: TypeUrl, response: Buffer): boolean;
   readonly observer: AdsObserver;
+  readonly limits: Pick<AdsLimits, 'maxNamesPerRequest' | 'maxNamesPerStream'>;
 }
 
 /** Unresolved names remembered per subscription, and logged per stream: a client asking for 10,000 made-up names costs no more. */
@@ -61,6 +63,11 @@ export abstract class XdsStream {
 
   get id(): number {
     return this.context.id;
+  }
+
+  /** The client's address: one per connection. */
+  get peer(): string {
+    return this.context.peer;
   }
 
   /** The snapshot (client class) this stream is served; undefined until its first request. */
@@ -114,6 +121,18 @@ export abstract class XdsStream {
     this.#profile = this.context.classify(node);
     this.#node = node;
     log.info(this.logFields({ protocol: this.protocol }), 'client connected');
+  }
+
+  /** Ends the stream (a coded LimitExceeded error) when a request names too many resources. */
+  protected checkRequestNames(count: number): void {
+    checkRequestNames(this.context.limits, count);
+  }
+
+  /** Ends the stream when, after a request, it subscribes to too many names over all types. */
+  protected checkSubscribedNames(): void {
+    let count = 0;
+    for (const subscription of this.subscriptions.values()) count += subscription.names.size;
+    checkStreamNames(this.context.limits, count);
   }
 
   /** The subscription of a request's type, or undefined (and a warning once) for a type not served. */

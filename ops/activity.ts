@@ -71,6 +71,8 @@ export class RecentActivity implements AdsObserver {
 
   streamClosed(): void {}
 
+  limitExceeded(): void {}
+
   toJSON(): ActivityView {
     return { pushes: this.#pushes.oldestFirst(), nacks: this.#nacks.newestFirst(), unresolved: this.#unresolved.newestFirst() };
   }

@@ -2,6 +2,7 @@
 // flushes, watch events) are counted as they happen; states (readiness, streams, model size,
 // counts the parts keep themselves) are read from the parts at scrape time.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { limitNames, type LimitName } from '../control-plane/limits.ts';
 import type { AdsObserver, ClientIdentity, ClientLabels } from '../control-plane/observer.ts';
 import type { StreamStatus } from '../control-plane/stream-status.ts';
 import { typeShortName, type TypeUrl } from '../control-plane/types.ts';
@@ -32,6 +33,7 @@ export class Metrics implements AdsObserver, PipelineObserver, SourceObserver {
   readonly #nacks: Counter<'type' | 'user_agent'>;
   readonly #unresolved: Counter<'type'>;
   readonly #closes: Counter<'reason'>;
+  readonly #limits: Counter<'limit'>;
   readonly #flushes: Counter<'endpoints_only'>;
   readonly #coalesceDelay: Histogram;
   readonly #flushServices: Histogram;
@@ -143,6 +145,13 @@ export class Metrics implements AdsObserver, PipelineObserver, SourceObserver {
       registers,
     });
     this.#closes = new Counter({ name: 'kube_xds_stream_closes_total', help: 'ADS streams ended, by reason.', labelNames: ['reason'] as const, registers });
+    this.#limits = new Counter({
+      name: 'kube_xds_limit_exceeded_total',
+      help: 'Streams refused or ended with RESOURCE_EXHAUSTED because a client went over a limit, by limit.',
+      labelNames: ['limit'] as const,
+      registers,
+    });
+    for (const limit of limitNames) this.#limits.inc({ limit }, 0);
     this.#flushes = new Counter({
       name: 'kube_xds_snapshot_flushes_total',
       help: 'Coalesced model changes applied; endpoints_only when they only moved endpoints.',
@@ -220,6 +229,10 @@ export class Metrics implements AdsObserver, PipelineObserver, SourceObserver {
 
   streamClosed(_client: ClientLabels, reason: string): void {
     this.#closes.inc({ reason });
+  }
+
+  limitExceeded(limit: LimitName): void {
+    this.#limits.inc({ limit });
   }
 
   // PipelineObserver

@@ -48,7 +48,8 @@ async function start(): Promise<Server> {
   const afterAds = watchPublishes(cache);
   const pipeline = new SnapshotPipeline(source, cache, { envoy: envoyConfigOptions({}), coalesceWindowMs: 0, coalesceMaxDelayMs: 0 });
   pipeline.start();
-  const ads = new AdsServer(cache, classifyNode);
+  // The fan-out bench puts up to 1,000 streams on one connection, ten times the default limit.
+  const ads = new AdsServer(cache, classifyNode, { maxStreamsPerConnection: 1_000 });
   const xdsPort = await ads.start('127.0.0.1:0');
   afterAds();
   return {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { envName, helpRequested, joinHostPort, parseAddress, parseDurationMs, parseFlags, type FlagSpec } from '../../bin/flags.ts';
+import { envName, formatBytes, helpRequested, joinHostPort, parseAddress, parseBytes, parseCount, parseDurationMs, parseFlags, type FlagSpec } from '../../bin/flags.ts';
 import { serveConfig, serveFlags } from '../../bin/serve.ts';
 
 const specs: FlagSpec[] = [
@@ -63,6 +63,18 @@ test('addresses and durations are validated', () => {
   assert.throws(() => parseDurationMs('d', '-1s'), /--d must be a duration/);
 });
 
+test('counts and byte sizes are validated', () => {
+  assert.is(parseCount('n', '250'), 250);
+  for (const text of ['0', '-3', '1.5', 'many', '']) assert.throws(() => parseCount('n', text), /--n must be a whole number of at least 1/);
+  assert.is(parseBytes('b', '4096'), 4096);
+  assert.is(parseBytes('b', '512Ki'), 512 * 1024);
+  assert.is(parseBytes('b', '16Mi'), 16 * 1024 * 1024);
+  assert.is(parseBytes('b', '1Gi'), 1024 ** 3);
+  for (const text of ['100', '16MB', '1.5Mi', 'lots']) assert.throws(() => parseBytes('b', text), /--b must be a size of at least 1Ki/);
+  assert.is(formatBytes(32 * 1024 * 1024), '32Mi');
+  assert.is(formatBytes(1500), '1500');
+});
+
 test('serve config: defaults, file source, filters, and clear errors', () => {
   const defaults = serveConfig(parseFlags(serveFlags, [], {}));
   assert.equal(defaults.xds, { host: '0.0.0.0', port: 18000 });
@@ -72,6 +84,10 @@ test('serve config: defaults, file source, filters, and clear errors', () => {
   assert.is(defaults.coalesceWindowMs, 10);
   assert.is(defaults.coalesceMaxDelayMs, 100);
   assert.ok(Object.isFrozen(defaults));
+  assert.is(defaults.ads.maxStreams, 10_000);
+  assert.is(defaults.ads.maxRequestBytes, 16 * 1024 * 1024);
+  const limited = serveConfig(parseFlags(serveFlags, ['--max-streams-per-connection', '4', '--max-pending-response-bytes', '8Mi', '--request-burst', '50'], {}));
+  assert.equal([limited.ads.maxStreamsPerConnection, limited.ads.maxPendingResponseBytes, limited.ads.requestBurst], [4, 8 * 1024 * 1024, 50]);
 
   const custom = serveConfig(parseFlags(serveFlags, ['--source', 'file:/tmp/x', '--namespace', 'a', '--selector', 'app=web,tier!=db', '--gateway-port', '80', '--gateway-port', '443'], {}));
   assert.equal(custom.source, { kind: 'file', dir: '/tmp/x' });
@@ -88,6 +104,8 @@ test('serve config: defaults, file source, filters, and clear errors', () => {
   bad(['--coalesce-window', '200ms'], /--coalesce-max-delay must not be shorter/);
   bad(['--probe-address', '127.0.0.1:18080'], /--probe-address and --admin-address are both 127\.0\.0\.1:18080/);
   bad(['--probe-address', 'nohost'], /--probe-address must be HOST:PORT/);
+  bad(['--max-streams', '0'], /--max-streams must be a whole number/);
+  bad(['--max-request-bytes', '10'], /--max-request-bytes must be a size/);
   assert.equal(serveConfig(parseFlags(serveFlags, ['--admin-address', '127.0.0.1:0', '--probe-address', '127.0.0.1:0'], {})).probe, { host: '127.0.0.1', port: 0 });
 });
 

@@ -55,6 +55,7 @@ test('every family is exposed with its type: the ones /metrics always had, the n
       kube_xds_unresolved_names_total: 'counter',
       kube_xds_unresolved_names: 'gauge',
       kube_xds_stream_closes_total: 'counter',
+      kube_xds_limit_exceeded_total: 'counter',
       kube_xds_coalesce_delay_seconds: 'histogram',
       kube_xds_flush_services: 'histogram',
       kube_xds_flush_duration_seconds: 'histogram',

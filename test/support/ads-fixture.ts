@@ -15,11 +15,13 @@ export class RecordingObserver implements AdsObserver {
   readonly nacks: { type: TypeUrl; nodeId?: string; message: string }[] = [];
   readonly unresolvedNames: { type: TypeUrl; name: string; didYouMean: readonly string[] }[] = [];
   readonly closed: string[] = [];
+  readonly limits: string[] = [];
   responseWritten = noObserver.responseWritten;
   pushed = noObserver.pushed;
   nacked: AdsObserver['nacked'] = (type, client, nack) => void this.nacks.push({ type, nodeId: client.nodeId, message: nack.message });
   unresolved: AdsObserver['unresolved'] = (type, _client, name, didYouMean) => void this.unresolvedNames.push({ type, name, didYouMean });
   streamClosed: AdsObserver['streamClosed'] = (_client, reason) => void this.closed.push(reason);
+  limitExceeded: AdsObserver['limitExceeded'] = (limit) => void this.limits.push(limit);
 }
 
 export class AdsFixture {
