@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { configError } from '../common/errors.ts';
 import { envoyAdsVariants, envoyBootstrapYaml, type EnvoyAds, type EnvoyRole } from '../envoy-config/bootstrap-envoy.ts';
-import { grpcBootstrap } from '../envoy-config/bootstrap-grpc.ts';
+import { grpcBootstrap, type XdsClientTls } from '../envoy-config/bootstrap-grpc.ts';
 import { bootstrapFlags } from './bootstrap-flags.ts';
 import { parseAddress, parseFlags, single, type FlagValues } from './flags.ts';
 
@@ -19,7 +19,8 @@ export function bootstrapText(argv: readonly string[]): string {
     const serverUri = required(flags, 'xds-address');
     parseAddress('xds-address', serverUri);
     const zone = single(flags, 'zone');
-    const document = grpcBootstrap({ serverUri, nodeId: single(flags, 'node-id') ?? hostname(), ...(zone ? { zone } : {}) });
+    const tls = clientTls(flags);
+    const document = grpcBootstrap({ serverUri, nodeId: single(flags, 'node-id') ?? hostname(), ...(zone ? { zone } : {}), ...(tls && { tls }) });
     return JSON.stringify(document, null, 2) + '\n';
   }
   if (kind === 'envoy') {
@@ -35,6 +36,9 @@ export function bootstrapText(argv: readonly string[]): string {
     };
     const admin = address('admin-address');
     const ready = address('ready-address');
+    const tls = clientTls(flags);
+    const serverName = single(flags, 'tls-server-name');
+    if (serverName !== undefined && !tls) throw configError('--tls-server-name needs --tls-ca-file: it names the certificate to expect over TLS');
     return envoyBootstrapYaml({
       role: role as EnvoyRole,
       nodeId: single(flags, 'node-id') ?? hostname(),
@@ -44,9 +48,26 @@ export function bootstrapText(argv: readonly string[]): string {
       ads: ads as EnvoyAds,
       ...(admin && { adminAddress: admin.host, adminPort: admin.port }),
       ...(ready && { readyAddress: ready.host, readyPort: ready.port }),
+      ...(tls && { xdsTls: { ...tls, ...(serverName !== undefined && { serverName }) } }),
     });
   }
   throw configError('bootstrap needs a kind: "grpc" or "envoy"');
+}
+
+/**
+ * TLS to the control plane from --tls-ca-file, and for mutual TLS --tls-cert-file and
+ * --tls-key-file. The paths are the client's: nothing is read here.
+ */
+function clientTls(flags: FlagValues): XdsClientTls | undefined {
+  const caFile = single(flags, 'tls-ca-file');
+  const certFile = single(flags, 'tls-cert-file');
+  const keyFile = single(flags, 'tls-key-file');
+  if (caFile === undefined) {
+    if (certFile !== undefined || keyFile !== undefined) throw configError(`--${certFile !== undefined ? 'tls-cert-file' : 'tls-key-file'} needs --tls-ca-file: a client certificate is for TLS, which trusts that CA`);
+    return undefined;
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) throw configError(`--${certFile === undefined ? 'tls-key-file' : 'tls-cert-file'} needs --${certFile === undefined ? 'tls-cert-file' : 'tls-key-file'}: a client certificate goes with its key`);
+  return { caFile, ...(certFile !== undefined && { certFile, keyFile }) };
 }
 
 function required(flags: FlagValues, name: string): string {

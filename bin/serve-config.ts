@@ -7,9 +7,10 @@ import { defaultAdsLimits as limits, type AdsLimits } from '../control-plane/lim
 import { envoyConfigOptions, type EnvoyConfigOptions } from '../envoy-config/options.ts';
 import { parseSelector, type LabelSelector } from '../k8s/selector.ts';
 import { formatBytes, parseAddress, parseBytes, parseCount, parseDurationMs, parsePort, single, type FlagSpec, type FlagValues } from './flags.ts';
+import { xdsListenerFlags, xdsListenersConfig, type XdsListenersConfig } from './xds-listener-config.ts';
 
 export const serveFlags: readonly FlagSpec[] = [
-  { name: 'xds-address', value: 'HOST:PORT', default: '0.0.0.0:18000', help: 'where the ADS gRPC server listens' },
+  ...xdsListenerFlags,
   { name: 'admin-address', value: 'HOST:PORT', default: '127.0.0.1:18080', help: 'admin HTTP, loopback by default: the status page at /, /debug/ views, /healthz /readyz /metrics' },
   { name: 'probe-address', value: 'HOST:PORT', default: '0.0.0.0:18081', help: 'HTTP for kubelet probes and Prometheus: /healthz /readyz /metrics only' },
   { name: 'kubeconfig', value: 'FILE', help: 'Kubernetes client config (else KUBECONFIG, ~/.kube/config, or in-cluster)' },
@@ -35,7 +36,9 @@ export const serveFlags: readonly FlagSpec[] = [
 ];
 
 export interface ServeConfig {
-  readonly xds: { readonly host: string; readonly port: number };
+  /** The plaintext xDS listener; absent with --xds-address off. */
+  readonly xds?: { readonly host: string; readonly port: number };
+  readonly xdsTls?: XdsListenersConfig['xdsTls'];
   readonly admin: { readonly host: string; readonly port: number };
   readonly probe: { readonly host: string; readonly port: number };
   readonly source: { readonly kind: 'kubernetes'; readonly kubeconfig?: string } | { readonly kind: 'file'; readonly dir: string };
@@ -78,7 +81,7 @@ export function serveConfig(flags: FlagValues): ServeConfig {
   }
 
   return Object.freeze({
-    xds: parseAddress('xds-address', single(flags, 'xds-address')!),
+    ...xdsListenersConfig(flags),
     admin,
     probe,
     source,

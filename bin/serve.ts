@@ -7,9 +7,11 @@ import { describeError } from '../common/errors.ts';
 import { configureLog, log } from '../common/log.ts';
 import { classifyNode } from '../envoy-config/client-class.ts';
 import { AdsServer, defaultAdsServerOptions } from '../control-plane/ads-server.ts';
+import { describeCertificate } from '../control-plane/certificate-files.ts';
 import { csdsService } from '../control-plane/csds.ts';
 import { fanOut } from '../control-plane/observer.ts';
 import { SnapshotCache } from '../control-plane/snapshot-cache.ts';
+import { tlsServerCredentials, type TlsCredentials } from '../control-plane/transport-security.ts';
 import { clientClasses } from '../envoy-config/resource-set.ts';
 import { FileSource } from '../k8s/file-source.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
@@ -32,7 +34,9 @@ export function createSource(config: ServeConfig, observer?: SourceObserver): Mo
 }
 
 export interface RunningPorts {
-  readonly xds: number;
+  /** The plaintext xDS port; absent with --xds-address off. */
+  readonly xds?: number;
+  readonly xdsTls?: number;
   readonly admin: number;
   readonly probe: number;
 }
@@ -47,6 +51,7 @@ export class ControlPlane implements OpsParts {
   readonly metrics: Metrics;
   readonly activity = new RecentActivity();
   readonly #admin: AdminServer;
+  #tls?: TlsCredentials;
   #stopping = false;
 
   /** `source` is for tests; by default the one the configuration names. */
@@ -66,7 +71,7 @@ export class ControlPlane implements OpsParts {
    * A server that cannot listen fails the start, and leaves nothing listening or watching.
    */
   async start(): Promise<{ ports: RunningPorts; synced: Promise<void> }> {
-    const xds = await listenOn('xds-address', this.#config.xds, ({ host, port }) => this.ads.start(joinHostPort(host, port)));
+    const { xds, xdsTls } = await this.#listenForXds();
     let admin: number;
     let probe: number;
     try {
@@ -75,16 +80,50 @@ export class ControlPlane implements OpsParts {
     } catch (error) {
       await this.#admin.stop();
       await this.ads.stop();
+      this.#tls?.files.close();
       throw error;
     }
-    const address = (config: Address, port: number) => joinHostPort(config.host, port);
-    log.info({ xds: address(this.#config.xds, xds), admin: address(this.#config.admin, admin), probe: address(this.#config.probe, probe) }, 'listening');
+    const address = (config: Address | undefined, port: number | undefined) => (config && port !== undefined ? joinHostPort(config.host, port) : undefined);
+    const listening = { xds: address(this.#config.xds, xds), xdsTls: address(this.#config.xdsTls, xdsTls), admin: address(this.#config.admin, admin), probe: address(this.#config.probe, probe) };
+    log.info(listening, 'listening');
     const synced = this.source.start().then(() => {
       if (this.#stopping) return;
       this.pipeline.start();
       log.info({ services: this.source.services().size, ready: this.ready() }, 'initial sync done; serving');
     });
-    return { ports: { xds, admin, probe }, synced };
+    return { ports: { xds, xdsTls, admin, probe }, synced };
+  }
+
+  /** Binds the plaintext and TLS xDS listeners that are configured; an error names the flag. */
+  async #listenForXds(): Promise<{ xds?: number; xdsTls?: number }> {
+    const { xds, xdsTls } = this.#config;
+    const listeners: { flag: string; address: Address; credentials?: grpc.ServerCredentials }[] = [];
+    if (xds) listeners.push({ flag: 'xds-address', address: xds });
+    if (xdsTls) {
+      try {
+        this.#tls = tlsServerCredentials(xdsTls.security);
+      } catch (error) {
+        throw listenError('xds-tls-address', xdsTls, error);
+      }
+      const { certificate } = this.#tls.files.current();
+      const mutual = xdsTls.security.clientCaFile !== undefined;
+      log.info({ ...describeCertificate(certificate), mutualTls: mutual, allowedSans: xdsTls.security.allowedSans ?? [] }, 'TLS xDS listener: certificate loaded');
+      listeners.push({ flag: 'xds-tls-address', address: xdsTls, credentials: this.#tls.credentials });
+    }
+    let ports: number[];
+    try {
+      ports = await this.ads.start(listeners.map(({ address, credentials }) => ({ address: joinHostPort(address.host, address.port), ...(credentials && { credentials }) })));
+    } catch (error) {
+      this.#tls?.files.close();
+      const failed = (error as { address?: string }).address;
+      const listener = listeners.find(({ address }) => joinHostPort(address.host, address.port) === failed) ?? listeners[0]!;
+      throw listenError(listener.flag, listener.address, error);
+    }
+    const port = (flag: string) => {
+      const index = listeners.findIndex((listener) => listener.flag === flag);
+      return index < 0 ? undefined : ports[index];
+    };
+    return { xds: port('xds-address'), xdsTls: port('xds-tls-address') };
   }
 
   /** Every client class has its first snapshot. */
@@ -101,19 +140,24 @@ export class ControlPlane implements OpsParts {
     this.pipeline.stop();
     await this.source.stop();
     await this.ads.stop();
+    this.#tls?.files.close();
     await this.#admin.stop();
   }
 }
 
-type Address = ServeConfig['xds'];
+type Address = ServeConfig['admin'];
 
 /** Names the flag, e.g. "--admin-address 127.0.0.1:18080: address already in use". */
 async function listenOn(flag: string, address: Address, listen: (address: Address) => Promise<number>): Promise<number> {
   try {
     return await listen(address);
   } catch (error) {
-    throw new Error(`--${flag} ${joinHostPort(address.host, address.port)}: ${systemErrorText(error) ?? describeError(error)}`, { cause: error });
+    throw listenError(flag, address, error);
   }
+}
+
+function listenError(flag: string, address: Address, error: unknown): Error {
+  return new Error(`--${flag} ${joinHostPort(address.host, address.port)}: ${systemErrorText(error) ?? describeError(error)}`, { cause: error });
 }
 
 /** "address already in use" for an error coded EADDRINUSE; undefined for other errors. */

@@ -84,9 +84,17 @@ export class AdsServer {
     this.#services.push({ definition, implementation });
   }
 
-  /** Binds `host:port` (port 0 picks one) and resolves with the bound port. */
-  async start(address: string): Promise<number> {
+  /** Binds `host:port` in plaintext (port 0 picks one) and resolves with the bound port. */
+  start(address: string): Promise<number>;
+  /**
+   * Binds each listener with its credentials, in order, and resolves with their bound ports.
+   * One that cannot bind fails the start and leaves none listening.
+   */
+  start(listeners: readonly AdsListener[]): Promise<number[]>;
+  async start(listeners: string | readonly AdsListener[]): Promise<number | number[]> {
     if (this.#server) throw new Error('ADS server already started');
+    const wanted = typeof listeners === 'string' ? [{ address: listeners }] : listeners;
+    if (wanted.length === 0) throw new Error('the ADS server needs an address to listen on');
     const options = this.#options;
     const server = new grpc.Server({
       // grpc-js's own channelz bookkeeping costs memory on every connection, and nothing here
@@ -119,15 +127,16 @@ export class AdsServer {
       if (cause && streamsReached > 0) this.#observer.pushed(performance.now() - cause.since, streamsReached);
       return streamsReached;
     });
-    return new Promise((resolve, reject) =>
-      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
-        if (error) {
-          this.#server = undefined;
-          this.#unsubscribe?.();
-          reject(withSystemErrorCode(error));
-        } else resolve(port);
-      }),
-    );
+    const ports: number[] = [];
+    try {
+      for (const listener of wanted) ports.push(await bind(server, listener));
+    } catch (error) {
+      this.#server = undefined;
+      this.#unsubscribe?.();
+      server.forceShutdown();
+      throw error;
+    }
+    return typeof listeners === 'string' ? ports[0]! : ports;
   }
 
   /** Ends every stream (clients reconnect elsewhere) and stops accepting new ones. */
@@ -279,6 +288,19 @@ export class AdsServer {
     this.#observer.streamClosed(stream.identity(), reason);
     return true;
   }
+}
+
+/** An address the ADS server listens on, with its transport security (plaintext without credentials). */
+export interface AdsListener {
+  readonly address: string;
+  readonly credentials?: grpc.ServerCredentials;
+}
+
+/** Resolves with the bound port; a failure carries the `address` it was for. */
+function bind(server: grpc.Server, { address, credentials = grpc.ServerCredentials.createInsecure() }: AdsListener): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, credentials, (error, port) => (error ? reject(Object.assign(withSystemErrorCode(error), { address })) : resolve(port))),
+  );
 }
 
 /**

@@ -12,8 +12,10 @@
 import { stringify } from 'yaml';
 import { configError } from '../common/errors.ts';
 import { defaultEnvoyAds, envoyAdsVariants, type EnvoyAds } from './envoy-ads.ts';
+import { envoyXdsTransportSocket, type EnvoyXdsTls } from './xds-tls.ts';
 
 export { defaultEnvoyAds, envoyAdsVariants, type EnvoyAds } from './envoy-ads.ts';
+export type { EnvoyXdsTls } from './xds-tls.ts';
 
 export type EnvoyRole = 'gateway' | 'sidecar';
 
@@ -27,6 +29,8 @@ export interface EnvoyBootstrapInput {
   /** Host name or IP of the control plane's xDS port. */
   readonly xdsHost: string;
   readonly xdsPort: number;
+  /** TLS (mutual with a client certificate) to the control plane; plaintext when absent. */
+  readonly xdsTls?: EnvoyXdsTls;
   /** The ADS stream Envoy opens. Default defaultEnvoyAds. */
   readonly ads?: EnvoyAds;
   /** Default 9901. */
@@ -79,15 +83,15 @@ export function envoyBootstrapYaml(input: EnvoyBootstrapInput): string {
       cds_config: adsSource,
     },
     static_resources: gateway
-      ? { listeners: [readyListener(ready)], clusters: [xdsCluster(input.xdsHost, input.xdsPort), adminCluster(admin)] }
-      : { clusters: [xdsCluster(input.xdsHost, input.xdsPort)] },
+      ? { listeners: [readyListener(ready)], clusters: [xdsCluster(input), adminCluster(admin)] }
+      : { clusters: [xdsCluster(input)] },
     admin: { address: { socket_address: { address: admin.address, port_value: admin.port } } },
   };
   // YAML 1.1, as Envoy reads it: a node id such as "no" or "on" must be quoted there.
   return stringify(bootstrap, { aliasDuplicateObjects: false, version: '1.1' });
 }
 
-function xdsCluster(host: string, port: number) {
+function xdsCluster({ xdsHost: host, xdsPort: port, xdsTls }: EnvoyBootstrapInput) {
   return {
     name: xdsClusterName,
     type: 'STRICT_DNS',
@@ -105,6 +109,7 @@ function xdsCluster(host: string, port: number) {
       },
     },
     upstream_connection_options: { tcp_keepalive: { keepalive_probes: 3, keepalive_time: 30, keepalive_interval: 5 } },
+    ...(xdsTls && { transport_socket: envoyXdsTransportSocket(xdsTls, host) }),
   };
 }
 

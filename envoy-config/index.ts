@@ -1,7 +1,7 @@
 // The envoy-config stage: pure builders from the model to Envoy v3 resources for every
 // client class, and the bootstrap files that point clients at the control plane.
-export { defaultEnvoyAds, envoyAdsVariants, envoyBootstrapYaml, roleMetadataKey, type EnvoyAds, type EnvoyBootstrapInput, type EnvoyRole } from './bootstrap-envoy.ts';
-export { grpcBootstrap, type GrpcBootstrap, type GrpcBootstrapInput } from './bootstrap-grpc.ts';
+export { defaultEnvoyAds, envoyAdsVariants, envoyBootstrapYaml, roleMetadataKey, type EnvoyAds, type EnvoyBootstrapInput, type EnvoyRole, type EnvoyXdsTls } from './bootstrap-envoy.ts';
+export { grpcBootstrap, type GrpcBootstrap, type GrpcBootstrapInput, type XdsClientTls } from './bootstrap-grpc.ts';
 export { buildResourceSet, serviceResources, sharedRouting } from './build.ts';
 export { serviceLoadAssignments } from './endpoints.ts';
 export { clusterName, proxylessAuthorities, proxylessRouteConfigName, serviceFqdn } from './names.ts';

@@ -114,7 +114,7 @@ async function experiment(print: Print, dir: string, running: Running, signal: A
   const envoyStartedAt = performance.now();
   if (envoy.found && gatewayPort !== undefined) {
     signal.throwIfAborted();
-    running.envoy = await EnvoyGateway.start({ path: envoy.path, dir, nodeId: 'demo-gateway', xdsPort: ports.xds, gatewayPort, adminPort: await freePort() });
+    running.envoy = await EnvoyGateway.start({ path: envoy.path, dir, nodeId: 'demo-gateway', xdsPort: ports.xds!, gatewayPort, adminPort: await freePort() });
   }
 
   const bootstrapFile = join(dir, 'bootstrap.json');

@@ -36,7 +36,7 @@ async function start(): Promise<Server> {
     afterAds();
     await synced;
     return {
-      xdsPort: ports.xds,
+      xdsPort: ports.xds!,
       stats: () => ({ pipeline: controlPlane.pipeline.stats(), streams: controlPlane.ads.streams().length }),
       stop: () => controlPlane.stop(),
     };

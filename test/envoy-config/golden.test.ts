@@ -35,4 +35,17 @@ for (const role of ['gateway', 'sidecar'] as const) {
   });
 }
 
+/** Mutual TLS to the control plane's TLS port, with the files where a Secret volume puts them. */
+const mtls = { caFile: '/etc/kube-xds-client/ca.crt', certFile: '/etc/kube-xds-client/tls.crt', keyFile: '/etc/kube-xds-client/tls.key' };
+
+test('the gRPC bootstrap with mutual TLS matches golden/grpc-bootstrap-mtls.json', () => {
+  const bootstrap = grpcBootstrap({ serverUri: 'kube-xds.kube-xds.svc:18443', nodeId: 'client-1', zone: 'zone-a', tls: mtls });
+  assertGolden('grpc-bootstrap-mtls.json', JSON.stringify(bootstrap, null, 2) + '\n');
+});
+
+test('the gateway Envoy bootstrap with mutual TLS matches golden/envoy-bootstrap-gateway-mtls.yaml', () => {
+  const yaml = envoyBootstrapYaml({ role: 'gateway', nodeId: 'gateway-1', nodeCluster: 'demo', xdsHost: 'kube-xds.kube-xds.svc', xdsPort: 18443, xdsTls: mtls });
+  assertGolden('envoy-bootstrap-gateway-mtls.yaml', yaml);
+});
+
 test.run();

@@ -11,6 +11,7 @@ import { waitFor } from './wait.ts';
 const cli = new URL('../../bin/kube-xds.js', import.meta.url).pathname;
 
 export class CliControlPlane {
+  /** The plaintext xDS address (unless `args` turned it off). */
   readonly xdsAddress: string;
   /** The admin listener: the status page, /debug/ views, probes and metrics. */
   readonly adminUrl: string;
@@ -26,13 +27,11 @@ export class CliControlPlane {
     this.xdsAddress = `127.0.0.1:${xdsPort}`;
     this.adminUrl = `http://127.0.0.1:${adminPort}`;
     this.probeUrl = `http://127.0.0.1:${probePort}`;
-    this.#args = [
-      'serve', '--xds-address', this.xdsAddress, '--admin-address', `127.0.0.1:${adminPort}`, '--probe-address', `127.0.0.1:${probePort}`,
-      '--log-level', 'warn', ...args,
-    ];
+    const defaults: [string, string][] = [['--xds-address', this.xdsAddress], ['--admin-address', `127.0.0.1:${adminPort}`], ['--probe-address', `127.0.0.1:${probePort}`], ['--log-level', 'warn']];
+    this.#args = ['serve', ...defaults.filter(([flag]) => !args.includes(flag)).flat(), ...args];
   }
 
-  /** Starts `kube-xds serve` with `args` (beside its addresses) and waits until it is ready. */
+  /** Starts `kube-xds serve` with `args` (beside its addresses; a flag given there replaces its default) and waits until it is ready. */
   static async start(args: readonly string[]): Promise<CliControlPlane> {
     const controlPlane = new CliControlPlane(await freePort('127.0.0.1'), await freePort('127.0.0.1'), await freePort('127.0.0.1'), args);
     await controlPlane.restart();

@@ -41,15 +41,16 @@ export class TestEnvoy {
 
   /**
    * Starts Envoy with the bootstrap the CLI prints for `role` (and `--ads`, when given; else
-   * the CLI's default), and waits until it is live.
+   * the CLI's default; and `bootstrapArgs`, e.g. TLS flags), and waits until it is live.
    */
-  static async start({ role, xdsAddress, nodeId = `envoy-${role}`, ads }: { role: 'gateway' | 'sidecar'; xdsAddress: string; nodeId?: string; ads?: EnvoyAds }): Promise<TestEnvoy> {
+  static async start({ role, xdsAddress, nodeId = `envoy-${role}`, ads, bootstrapArgs = [] }: { role: 'gateway' | 'sidecar'; xdsAddress: string; nodeId?: string; ads?: EnvoyAds; bootstrapArgs?: readonly string[] }): Promise<TestEnvoy> {
     const adminPort = await freePort('127.0.0.1');
     const dir = mkdtempSync(join(tmpdir(), 'kube-xds-envoy-'));
     const bootstrapFile = join(dir, 'envoy.yaml');
     const args = ['envoy', '--role', role, '--xds-address', xdsAddress, '--node-id', nodeId, '--admin-address', `127.0.0.1:${adminPort}`];
     if (role === 'gateway') args.push('--ready-address', '127.0.0.1:0');
     if (ads) args.push('--ads', ads);
+    args.push(...bootstrapArgs);
     writeFileSync(bootstrapFile, bootstrapText(args));
     const envoy = new TestEnvoy(EnvoyProcess.start({ path: peers().envoy.command[0]!, bootstrapFile, adminPort, logLevel: 'warn' }), dir);
     try {

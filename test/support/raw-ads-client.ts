@@ -49,9 +49,9 @@ export class RawAdsClient {
   #node?: envoy.config.core.v3.INode | null;
   readonly ended: Promise<grpc.StatusObject>;
 
-  constructor(address: string, node: envoy.config.core.v3.INode | null = grpcNode()) {
+  constructor(address: string, node: envoy.config.core.v3.INode | null = grpcNode(), credentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}) {
     this.#node = node;
-    this.#client = new grpc.Client(address, grpc.credentials.createInsecure());
+    this.#client = new grpc.Client(address, credentials, options);
     const identity = (value: Buffer) => value;
     this.#call = this.#client.makeBidiStreamRequest(adsPath, identity, identity);
     this.#call.on('data', (bytes: Buffer) => {
