@@ -1,6 +1,7 @@
 // The plain model every later stage builds from: what the Kubernetes objects mean for
 // traffic, with nothing Kubernetes-specific left. All lists are sorted so equal clusters
 // give byte-equal resources.
+import type { RouteEntryModel } from './route-model.ts';
 
 /** HEALTHY: ready. DRAINING: terminating but still serving (Envoy drains, gRPC skips). */
 export type EndpointHealth = 'HEALTHY' | 'DRAINING';
@@ -40,6 +41,12 @@ export interface ServiceModel {
    * sorted by key. Others are dropped: they would only make unrelated edits change the model.
    */
   readonly annotations: Readonly<Record<string, string>>;
+  /**
+   * Entries from the GRPCRoutes and HTTPRoutes attached to this Service (mesh routing), in
+   * the order they are tried (the Gateway API's precedence). Absent or empty: every request
+   * goes to the Service's own cluster, as without routes.
+   */
+  readonly routes?: readonly RouteEntryModel[];
 }
 
 /** `namespace/name`: the key of a Service everywhere in the model. */
