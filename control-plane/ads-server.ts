@@ -3,6 +3,7 @@
 // responses arrive already encoded.
 import * as grpc from '@grpc/grpc-js';
 import { describeError, ErrorCode, KubeXdsError } from '../common/errors.ts';
+import { shortened } from '../common/text.ts';
 import type { NodeClassifier } from './client-profile.ts';
 import { DeltaStream } from './delta-stream.ts';
 import { LimitWarnings } from './limit-warnings.ts';
@@ -44,6 +45,8 @@ export const adsServiceDefinition: grpc.ServiceDefinition = {
 };
 
 type AdsCall = grpc.ServerDuplexStream<Buffer, Buffer>;
+
+const statusMessageLength = 1_024;
 
 /** How a stream ended, as its "client disconnected" line gives it. */
 type EndReason =
@@ -272,7 +275,10 @@ export class AdsServer {
     }
   }
 
-  #close(call: AdsCall, stream: XdsStream, reason: ServerCloseReason, code: grpc.status, details: string): void {
+  #close(call: AdsCall, stream: XdsStream, reason: ServerCloseReason, code: grpc.status, message: string): void {
+    // A status message quoting what the client sent could be megabytes: past the client's
+    // header limit, its whole connection is reset, with every other stream on it.
+    const details = shortened(message, statusMessageLength);
     if (!this.#ended(call, stream, reason, { level: code === grpc.status.INTERNAL ? 'error' : 'warn', details })) return;
     call.emit('error', { code, details });
   }

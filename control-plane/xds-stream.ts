@@ -2,6 +2,7 @@
 // subscribes to and holds, ACK/NACK bookkeeping, holding requests until its snapshot exists,
 // and the push plan. SotwStream and DeltaStream only read requests and write responses.
 import { badRequest, describeError } from '../common/errors.ts';
+import { shortened } from '../common/text.ts';
 import { log } from '../common/log.ts';
 import type { envoy } from '../generated/envoy.js';
 import type { ClientProfile, NodeClassifier } from './client-profile.ts';
@@ -319,7 +320,10 @@ export abstract class XdsStream {
 
   protected logFields(extra: Record<string, unknown>): Record<string, unknown> {
     const { id, peer } = this.context;
-    return { stream: id, peer, node: this.#node?.id, class: this.#profile?.snapshot, userAgent: userAgentOf(this.#node), ...extra };
+    // Cut: a client's megabyte node id would otherwise be written on every line of its stream.
+    const node = this.#node?.id ? shortened(this.#node.id, 256) : undefined;
+    const userAgent = userAgentOf(this.#node);
+    return { stream: id, peer, node, class: this.#profile?.snapshot, userAgent: userAgent && shortened(userAgent, 128), ...extra };
   }
 }
 

@@ -2,6 +2,7 @@
 // and the protocol choices that go with each class. The control plane is given this
 // classifier; it does not know the classes itself.
 import { badRequest } from '../common/errors.ts';
+import { shortened } from '../common/text.ts';
 import type { envoy } from '../generated/envoy.js';
 import { roleMetadataKey } from './bootstrap-envoy.ts';
 import type { ClientClass } from './resource-set.ts';
@@ -22,7 +23,7 @@ export function classifyNode(node: envoy.config.core.v3.INode): ClassifiedClient
   if (roleValue) {
     const role = roleValue.stringValue;
     if (role !== 'gateway' && role !== 'sidecar' && role !== 'proxyless') {
-      throw badRequest(`node metadata "${roleMetadataKey}" must be one of gateway, sidecar, proxyless; got ${JSON.stringify(role ?? roleValue)}`);
+      throw badRequest(`node metadata "${roleMetadataKey}" must be one of gateway, sidecar, proxyless; got ${shortened(JSON.stringify(role ?? roleValue) ?? '', 100)}`);
     }
     clientClass = role;
   }

@@ -18,12 +18,15 @@ export function proxylessRouteConfigName(service: ServiceModel, port: ServicePor
 
 /**
  * Every name a proxyless client may dial for a Service port, `FQDN:P` first: `FQDN`, `S.N`
- * and `S.N.svc` with `:P`, and with `:PN` when the port is named. Each is a Listener name and
- * a domain of the shared virtual host.
+ * and `S.N.svc` with `:P`, and with `:PN` when the port is named (unless the name is another
+ * port's number). Each is a Listener name and a domain of the shared virtual host.
  */
 export function proxylessAuthorities(service: ServiceModel, port: ServicePortModel, clusterDomain: string): string[] {
   const hosts = [serviceFqdn(service, clusterDomain), `${service.name}.${service.namespace}`, `${service.name}.${service.namespace}.svc`];
-  const suffixes = port.name === '' ? [port.port] : [port.port, port.name];
+  // A port may be named with another port's number ("80" on port 8080 beside port 80):
+  // that name would give the other port's authorities, so it gets none of its own.
+  const nameIsAPort = service.ports.some((other) => String(other.port) === port.name);
+  const suffixes = port.name === '' || nameIsAPort ? [port.port] : [port.port, port.name];
   return suffixes.flatMap((suffix) => hosts.map((host) => `${host}:${suffix}`));
 }
 

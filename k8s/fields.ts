@@ -98,14 +98,53 @@ export class ObjectReader {
   stringMap(value: unknown, field: string, keep: (key: string) => boolean = () => true): Readonly<Record<string, string>> {
     const entries = Object.entries(this.optionalRecord(value, field) ?? {}).filter(([key]) => keep(key));
     for (const [key, text] of entries) {
-      if (typeof text !== 'string') this.fail(`${field}[${JSON.stringify(key)}]`, 'must be a string', text);
+      if (typeof text !== 'string') this.fail(`${field}[${preview(key)}]`, 'must be a string', text);
     }
     return Object.fromEntries(entries) as Record<string, string>;
   }
 }
 
-/** A value shortened for an error message. */
+const previewLength = 60;
+
+/**
+ * A value shortened for an error message, as JSON. Only its first characters are written:
+ * a value of any size or depth (a list nested 100,000 deep, 100,000 ports where a name
+ * belongs) costs no more than a small one, and cannot overflow the stack.
+ */
 export function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const text = clipped(value, previewLength + 1);
+  return text.length > previewLength ? `${text.slice(0, previewLength - 3)}...` : text;
+}
+
+/**
+ * JSON.stringify(value), or once that would pass `budget` characters, a prefix of it longer
+ * than `budget`. Each level of nesting takes at least one character, so the depth it goes
+ * to is bounded by the budget too.
+ */
+function clipped(value: unknown, budget: number): string {
+  if (typeof value === 'string') {
+    if (value.length <= budget) return JSON.stringify(value);
+    return JSON.stringify(value.slice(0, Math.max(0, budget + 1))).slice(0, -1);
+  }
+  if (typeof value === 'bigint') return String(value);
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? String(value);
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return clipped((value as { toJSON(): unknown }).toJSON(), budget);
+  const omitted = (item: unknown) => item === undefined || typeof item === 'function' || typeof item === 'symbol';
+  const list = Array.isArray(value);
+  let text = list ? '[' : '{';
+  const add = (label: string, item: unknown): boolean => {
+    if (text.length > budget) return false;
+    const lead = `${text.length > 1 ? ',' : ''}${label}`;
+    text += lead + (omitted(item) ? 'null' : clipped(item, budget - text.length - lead.length));
+    return true;
+  };
+  if (list) {
+    for (let i = 0; i < value.length; i++) if (!add('', value[i])) break;
+  } else {
+    for (const key in value) {
+      const item = (value as Record<string, unknown>)[key];
+      if (Object.hasOwn(value, key) && !omitted(item) && !add(`${JSON.stringify(key)}:`, item)) break;
+    }
+  }
+  return text.length > budget ? text : `${text}${list ? ']' : '}'}`;
 }

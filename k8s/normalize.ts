@@ -4,7 +4,7 @@
 // slices and cannot fail.
 import { byKey, compareText } from '../common/compare.ts';
 import { ObjectReader, type Fields, type NameRule } from './fields.ts';
-import { canonicalIp, compareIps, type IpFamily } from './ip.ts';
+import { canonicalIp, memoizedIpOrder, type IpFamily } from './ip.ts';
 import type { EndpointHealth, EndpointModel, ServiceModel, ServicePortModel } from './model.ts';
 
 /** The label that ties an EndpointSlice to its Service. */
@@ -81,10 +81,16 @@ export function readRef(kind: ObjectKind, object: unknown): ObjectRef {
   return { namespace: reader.name(metadata.namespace, 'metadata.namespace', 'DNS-1123 label'), name };
 }
 
-/** `namespace/name` as written, unchecked, for messages about an object that may be malformed. */
+/**
+ * `namespace/name` as written, unchecked, for messages about an object that may be malformed;
+ * a name twice as long as any valid one (253) is cut, so a megabyte name makes no megabyte log line.
+ */
 export function writtenRef(metadata: unknown): string {
   const fields = typeof metadata === 'object' && metadata !== null ? (metadata as Fields) : {};
-  const shown = (value: unknown, missing: string) => (typeof value === 'string' && value !== '' ? value : missing);
+  const shown = (value: unknown, missing: string) => {
+    if (typeof value !== 'string' || value === '') return missing;
+    return value.length > 506 ? `${value.slice(0, 503)}...` : value;
+  };
   return `${shown(fields.namespace, '(no namespace)')}/${shown(fields.name, '(no name)')}`;
 }
 
@@ -203,8 +209,10 @@ export function buildServiceModel(service: ServiceRecord, slices: Iterable<Slice
   const usable = service.externalName
     ? []
     : [...slices].filter((slice) => slice.addressType === service.ipFamily).sort(byKey((slice) => slice.name));
+  const slicePorts = slicePortsByName(usable);
+  const addressOrder = memoizedIpOrder();
   const ports = service.ports
-    .map((port) => freezePort(port, endpointsFor(port.name, usable, service.publishNotReadyAddresses)))
+    .map((port) => freezePort(port, endpointsFor(slicePorts.get(port.name) ?? [], service.publishNotReadyAddresses, addressOrder)))
     .sort((a, b) => a.port - b.port || compareText(a.name, b.name));
   return Object.freeze({
     namespace: service.namespace,
@@ -225,36 +233,56 @@ function freezePort(port: ServicePortRecord, endpoints: readonly EndpointModel[]
   });
 }
 
+/** A numbered slice port, with the slice it is in. */
+interface SlicePort {
+  readonly slice: SliceRecord;
+  readonly port: number;
+}
+
 /**
- * The endpoints of one Service port across all slices, unique by address+port. A pod can
- * sit in two slices while it moves between them; the healthier entry wins, then the first
- * slice by name.
+ * The slices' ports by name, in slice order: each Service port looks up its own rather than
+ * scanning every port of every slice (a Service with 10,000 ports and 100 slices of 100
+ * would compare names 100 million times on each change).
  */
-function endpointsFor(portName: string, slices: readonly SliceRecord[], allReady: boolean): readonly EndpointModel[] {
-  const byAddress = new Map<string, EndpointModel>();
+function slicePortsByName(slices: readonly SliceRecord[]): Map<string, SlicePort[]> {
+  const byName = new Map<string, SlicePort[]>();
   for (const slice of slices) {
-    for (const slicePort of slice.ports) {
-      if (slicePort.name !== portName) continue;
-      for (const endpoint of slice.endpoints) {
-        const health = healthOf(endpoint, allReady);
-        if (health === undefined) continue;
-        const key = `${endpoint.address}|${slicePort.port}`;
-        const existing = byAddress.get(key);
-        if (existing !== undefined && !(existing.health === 'DRAINING' && health === 'HEALTHY')) continue;
-        byAddress.set(
-          key,
-          Object.freeze({
-            address: endpoint.address,
-            port: slicePort.port,
-            zone: endpoint.zone,
-            health,
-            ...(endpoint.pod === undefined ? {} : { pod: endpoint.pod }),
-          }),
-        );
-      }
+    for (const { name, port } of slice.ports) {
+      let named = byName.get(name);
+      if (named === undefined) byName.set(name, (named = []));
+      named.push({ slice, port });
     }
   }
-  return Object.freeze([...byAddress.values()].sort((a, b) => compareIps(a.address, b.address) || a.port - b.port));
+  return byName;
+}
+
+/**
+ * The endpoints of one Service port across all slices (`slicePorts`: the slices' ports of
+ * that name), unique by address+port. A pod can sit in two slices while it moves between
+ * them; the healthier entry wins, then the first slice by name.
+ */
+function endpointsFor(slicePorts: readonly SlicePort[], allReady: boolean, addressOrder: (a: string, b: string) => number): readonly EndpointModel[] {
+  const byAddress = new Map<string, EndpointModel>();
+  for (const { slice, port } of slicePorts) {
+    for (const endpoint of slice.endpoints) {
+      const health = healthOf(endpoint, allReady);
+      if (health === undefined) continue;
+      const key = `${endpoint.address}|${port}`;
+      const existing = byAddress.get(key);
+      if (existing !== undefined && !(existing.health === 'DRAINING' && health === 'HEALTHY')) continue;
+      byAddress.set(
+        key,
+        Object.freeze({
+          address: endpoint.address,
+          port,
+          zone: endpoint.zone,
+          health,
+          ...(endpoint.pod === undefined ? {} : { pod: endpoint.pod }),
+        }),
+      );
+    }
+  }
+  return Object.freeze([...byAddress.values()].sort((a, b) => addressOrder(a.address, b.address) || a.port - b.port));
 }
 
 function healthOf(endpoint: SliceEndpointRecord, allReady: boolean): EndpointHealth | undefined {

@@ -35,4 +35,11 @@ test('an unnamed port answers the number only', () => {
   ]);
 });
 
+test("a port named with another port's number answers its number only, leaving that name to the other port", () => {
+  const service = { ...demoEcho, ports: [{ ...grpc!, name: '80', port: 8080 }, { ...http!, name: 'http', port: 80 }] };
+  const [numbered, eighty] = service.ports;
+  assert.equal(proxylessAuthorities(service, numbered!, 'cluster.local'), ['echo.demo.svc.cluster.local:8080', 'echo.demo:8080', 'echo.demo.svc:8080']);
+  assert.ok(proxylessAuthorities(service, eighty!, 'cluster.local').includes('echo.demo.svc.cluster.local:80'));
+});
+
 test.run();
