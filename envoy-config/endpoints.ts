@@ -8,16 +8,16 @@ import { groupBy } from './collections.ts';
 import { clusterName } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';
 import { routablePorts } from './ports.ts';
+import { unresolvedAssignments } from './unresolved-cluster.ts';
 
 type ClusterLoadAssignment = envoy.config.endpoint.v3.IClusterLoadAssignment;
 type LocalityLbEndpoints = envoy.config.endpoint.v3.ILocalityLbEndpoints;
 
 const { HealthStatus } = envoy.config.core.v3;
 
-/** The endpoints fast path: one ClusterLoadAssignment per routable port, sorted by name. */
+/** The endpoints fast path: one ClusterLoadAssignment per routable port (and the unresolved cluster's), sorted by name. */
 export function serviceLoadAssignments(service: ServiceModel, options: EnvoyConfigOptions): ClusterLoadAssignment[] {
-  return routablePorts(service)
-    .map((port) => clusterLoadAssignment(service, port, options))
+  return [...routablePorts(service).map((port) => clusterLoadAssignment(service, port, options)), ...unresolvedAssignments(service, options)]
     .sort(byKey((assignment) => assignment.cluster_name ?? ''));
 }
 

@@ -1,7 +1,7 @@
 // Clusters for Envoy (gateway and sidecar alike). Envoy does not implement wrr_locality, so
 // they carry `lb_policy` only.
 import { envoy } from '../generated/envoy.js';
-import type { ServiceModel, ServicePortModel } from '../k8s/model.ts';
+import type { ServiceModel } from '../k8s/model.ts';
 import { packAny } from './any.ts';
 import { durationFromMs } from './duration.ts';
 import { edsCluster } from './eds-cluster.ts';
@@ -10,6 +10,7 @@ import { clusterName } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';
 import { routablePorts, speaksHttp2 } from './ports.ts';
 import { emptyResourceSet, mergeResourceSets, type ResourceSet } from './resource-set.ts';
+import { unresolvedClusterResources } from './unresolved-cluster.ts';
 
 const { HttpProtocolOptions } = envoy.extensions.upstreams.http.v3;
 /** The same for every cluster that speaks HTTP/2: packed once. */
@@ -21,15 +22,17 @@ export function envoyServiceResources(service: ServiceModel, options: EnvoyConfi
   return mergeResourceSets([
     {
       ...emptyResourceSet(),
-      clusters: ports.map((port) => envoyCluster(service, port, options)),
+      clusters: ports.map((port) => envoyCluster(clusterName(service, port, options.clusterDomain), speaksHttp2(port), options)),
       endpoints: ports.map((port) => clusterLoadAssignment(service, port, options)),
     },
+    // It never has an endpoint, so no protocol to speak.
+    unresolvedClusterResources(service, options, (name) => envoyCluster(name, false, options)),
   ]);
 }
 
-function envoyCluster(service: ServiceModel, port: ServicePortModel, options: EnvoyConfigOptions): envoy.config.cluster.v3.ICluster {
+function envoyCluster(name: string, http2: boolean, options: EnvoyConfigOptions): envoy.config.cluster.v3.ICluster {
   return {
-    ...edsCluster(clusterName(service, port, options.clusterDomain)),
+    ...edsCluster(name),
     connect_timeout: durationFromMs(options.connectTimeoutMs),
     common_lb_config: {
       // Terminating pods (DRAINING) must get no new request however many drain at once.
@@ -40,7 +43,7 @@ function envoyCluster(service: ServiceModel, port: ServicePortModel, options: En
       healthy_panic_threshold: { value: 0 },
       update_merge_window: durationFromMs(options.updateMergeWindowMs),
     },
-    ...(speaksHttp2(port) && {
+    ...(http2 && {
       typed_extension_protocol_options: {
         'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': http2ProtocolOptions,
       },

@@ -5,6 +5,7 @@ import type { envoy } from '../generated/envoy.js';
 import type { ServiceModel } from '../k8s/model.ts';
 import { byKey } from '../common/compare.ts';
 import { durationFromMs } from './duration.ts';
+import { defaultEnvoyRetry, meshRoutes } from './mesh-routes.ts';
 import { clusterName, envoyDomainCandidates } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';
 import { routablePorts, speaksGrpc, type ServicePort } from './ports.ts';
@@ -52,12 +53,15 @@ export function envoyRouteConfiguration(name: string, shares: readonly VirtualHo
 
 function virtualHostShare({ service, port }: ServicePort, options: EnvoyConfigOptions): VirtualHostShare {
   const cluster = clusterName(service, port, options.clusterDomain);
+  const retry = speaksGrpc(port) ? defaultEnvoyRetry(options) : undefined;
   return {
     port: port.port,
     candidates: envoyDomainCandidates(service, port, options.clusterDomain),
     host: {
       name: cluster,
       routes: [
+        // The Service's Gateway API routes first, in their order (envoy-config/mesh-routes.ts).
+        ...meshRoutes(service, port, 'envoy', options),
         {
           match: { prefix: '' },
           route: {
@@ -66,9 +70,7 @@ function virtualHostShare({ service, port }: ServicePort, options: EnvoyConfigOp
             timeout: durationFromMs(0),
             // A zero header max lets a client's grpc-timeout apply unchanged.
             max_stream_duration: { max_stream_duration: durationFromMs(options.maxStreamDurationMs), grpc_timeout_header_max: durationFromMs(0) },
-            ...(speaksGrpc(port) && options.grpcNumRetries > 0 && {
-              retry_policy: { retry_on: options.grpcRetryOn, num_retries: { value: options.grpcNumRetries } },
-            }),
+            ...(retry && { retry_policy: retry }),
           },
         },
       ],

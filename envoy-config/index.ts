@@ -4,6 +4,7 @@ export { defaultEnvoyAds, envoyAdsVariants, envoyBootstrapYaml, roleMetadataKey,
 export { grpcBootstrap, type GrpcBootstrap, type GrpcBootstrapInput, type XdsClientTls } from './bootstrap-grpc.ts';
 export { buildResourceSet, serviceResources, sharedRouting } from './build.ts';
 export { serviceLoadAssignments } from './endpoints.ts';
-export { clusterName, proxylessAuthorities, proxylessRouteConfigName, serviceFqdn } from './names.ts';
+export { clusterName, clusterNameOf, proxylessAuthorities, proxylessRouteConfigName, serviceFqdn, unresolvedClusterName } from './names.ts';
 export { defaultEnvoyConfigOptions, envoyConfigOptions, type EnvoyConfigOptions } from './options.ts';
 export { clientClasses, type ClientClass, type ResourceSet } from './resource-set.ts';
+export { routeSupport, unsupportedFor, type RouteFeature, type UnsupportedReasons } from './route-support.ts';

@@ -2,13 +2,27 @@
 import type { ServiceModel, ServicePortModel } from '../k8s/model.ts';
 
 /** `S.N.svc.<clusterDomain>`. */
-export function serviceFqdn(service: ServiceModel, clusterDomain: string): string {
+export function serviceFqdn(service: Pick<ServiceModel, 'namespace' | 'name'>, clusterDomain: string): string {
   return `${service.name}.${service.namespace}.svc.${clusterDomain}`;
 }
 
 /** `outbound|P||FQDN`: the Cluster name and its EDS service_name (Istio's form). */
 export function clusterName(service: ServiceModel, port: ServicePortModel, clusterDomain: string): string {
-  return `outbound|${port.port}||${serviceFqdn(service, clusterDomain)}`;
+  return clusterNameOf(service, port.port, clusterDomain);
+}
+
+/** clusterName for a Service port known by namespace, name and port number (a route's backend). */
+export function clusterNameOf(service: Pick<ServiceModel, 'namespace' | 'name'>, port: number, clusterDomain: string): string {
+  return `outbound|${port}||${serviceFqdn(service, clusterDomain)}`;
+}
+
+/**
+ * `unresolved||FQDN`: a cluster of this Service's own that never has an endpoint. Its routes
+ * send there the share of a backend that does not exist, so that share fails (UNAVAILABLE)
+ * rather than going elsewhere. The Service's name keeps it apart from every other Service's.
+ */
+export function unresolvedClusterName(service: Pick<ServiceModel, 'namespace' | 'name'>, clusterDomain: string): string {
+  return `unresolved||${serviceFqdn(service, clusterDomain)}`;
 }
 
 /** `FQDN:P`: the RouteConfiguration shared by every proxyless alias of a Service port. */

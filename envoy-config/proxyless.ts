@@ -5,15 +5,18 @@ import { packAny } from './any.ts';
 import { edsCluster } from './eds-cluster.ts';
 import { clusterLoadAssignment } from './endpoints.ts';
 import { packedHttpConnectionManager } from './http-connection-manager.ts';
+import { meshRoutes } from './mesh-routes.ts';
 import { clusterName, proxylessAuthorities, proxylessRouteConfigName } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';
 import { routablePorts } from './ports.ts';
 import { mergeResourceSets, type ResourceSet } from './resource-set.ts';
+import { unresolvedClusterResources } from './unresolved-cluster.ts';
 
 const lbPolicies = envoy.extensions.load_balancing_policies;
 
 export function proxylessServiceResources(service: ServiceModel, options: EnvoyConfigOptions): ResourceSet {
-  return mergeResourceSets(routablePorts(service).map((port) => proxylessPortResources(service, port, options)));
+  const unresolved = unresolvedClusterResources(service, options, proxylessCluster);
+  return mergeResourceSets([...routablePorts(service).map((port) => proxylessPortResources(service, port, options)), unresolved]);
 }
 
 function proxylessPortResources(service: ServiceModel, port: ServicePortModel, options: EnvoyConfigOptions): ResourceSet {
@@ -27,7 +30,7 @@ function proxylessPortResources(service: ServiceModel, port: ServicePortModel, o
     routes: [
       {
         name: routeConfigName,
-        virtual_hosts: [{ name: routeConfigName, domains: authorities, routes: [{ match: { prefix: '' }, route: { cluster } }] }],
+        virtual_hosts: [{ name: routeConfigName, domains: authorities, routes: [...meshRoutes(service, port, 'proxyless', options), { match: { prefix: '' }, route: { cluster } }] }],
       },
     ],
     clusters: [proxylessCluster(cluster)],

@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildResourceSet, clientClasses, envoyConfigOptions, type ResourceSet } from '../../envoy-config/index.ts';
 import { encodeSet, resourceKinds } from './support/readable.ts';
+import { routedModel } from './support/routed-model.ts';
 import { sampleModel } from './support/sample-model.ts';
 
 const options = envoyConfigOptions();
@@ -18,12 +19,14 @@ function names(set: ResourceSet): Record<keyof ResourceSet, string[]> {
 }
 
 for (const clientClass of clientClasses) {
-  test(`${clientClass}: building twice, from a copy in reverse order, gives the same bytes`, () => {
-    const first = encodeSet(buildResourceSet(sampleModel, clientClass, options));
-    const copy = structuredClone([...sampleModel].reverse());
-    const second = encodeSet(buildResourceSet(copy, clientClass, options));
-    for (const kind of resourceKinds) assert.equal(second[kind].map(Buffer.from), first[kind].map(Buffer.from), kind);
-  });
+  for (const [model, name] of [[sampleModel, 'the sample model'], [routedModel, 'Services with routes']] as const) {
+    test(`${clientClass}: building twice, from a copy in reverse order, gives the same bytes (${name})`, () => {
+      const first = encodeSet(buildResourceSet(model, clientClass, options));
+      const copy = structuredClone([...model].reverse());
+      const second = encodeSet(buildResourceSet(copy, clientClass, options));
+      for (const kind of resourceKinds) assert.equal(second[kind].map(Buffer.from), first[kind].map(Buffer.from), kind);
+    });
+  }
 
   test(`${clientClass}: every list is sorted by resource name, names unique`, () => {
     const set = names(buildResourceSet(sampleModel, clientClass, options));

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { buildResourceSet, clientClasses, envoyConfigOptions } from '../../envoy-config/index.ts';
 import { checkResourceSet } from '../support/envoy-check/index.ts';
 import { encodeSet } from './support/readable.ts';
+import { routedModel } from './support/routed-model.ts';
 import { sampleModel } from './support/sample-model.ts';
 
 const optionVariants = {
@@ -27,6 +28,14 @@ for (const clientClass of clientClasses) {
       assert.equal(checkResourceSet(encodeSet(set)), []);
     });
   }
+
+  test(`${clientClass}: Services with Gateway API routes pass the checker (every option variant)`, () => {
+    for (const options of Object.values(optionVariants)) {
+      const set = buildResourceSet(routedModel, clientClass, options);
+      assert.equal(checkResourceSet(set), []);
+      assert.equal(checkResourceSet(encodeSet(set)), []);
+    }
+  });
 
   test(`${clientClass}: an empty model passes the checker`, () => {
     assert.equal(checkResourceSet(buildResourceSet([], clientClass, envoyConfigOptions())), []);

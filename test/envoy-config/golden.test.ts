@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildResourceSet, clientClasses, envoyBootstrapYaml, envoyConfigOptions, grpcBootstrap } from '../../envoy-config/index.ts';
 import { readableSet } from './support/readable.ts';
+import { routedModel } from './support/routed-model.ts';
 import { sampleModel } from './support/sample-model.ts';
 
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -20,6 +21,10 @@ const options = envoyConfigOptions();
 for (const clientClass of clientClasses) {
   test(`${clientClass} resources match golden/${clientClass}.json`, () => {
     assertGolden(`${clientClass}.json`, JSON.stringify(readableSet(buildResourceSet(sampleModel, clientClass, options)), null, 2) + '\n');
+  });
+
+  test(`${clientClass} resources of Services with Gateway API routes match golden/routed-${clientClass}.json`, () => {
+    assertGolden(`routed-${clientClass}.json`, JSON.stringify(readableSet(buildResourceSet(routedModel, clientClass, options)), null, 2) + '\n');
   });
 }
 

@@ -94,6 +94,10 @@ export interface ClientOptions {
   readonly rate?: number;
   readonly deadlineMs?: number;
   readonly idleTimeoutMs?: number;
+  /** The method every call makes, `/SERVICE/METHOD` (default: the contract's Hello). */
+  readonly method?: string;
+  /** Headers sent with every call. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export interface Call {
@@ -131,6 +135,8 @@ export class PeerClient {
     const args = ['--target', options.target, '--rate', String(options.rate ?? 50), '--deadline-ms', String(options.deadlineMs ?? 5_000)];
     if (options.authority) args.push('--authority', options.authority);
     if (options.idleTimeoutMs) args.push('--idle-timeout-ms', String(options.idleTimeoutMs));
+    if (options.method) args.push('--method', options.method);
+    for (const [key, value] of Object.entries(options.metadata ?? {})) args.push('--metadata', `${key}=${value}`);
     const env = options.bootstrap ? { GRPC_XDS_BOOTSTRAP: options.bootstrap } : {};
     this.#program = startProgram(command, args, env, (line) => this.#onLine(line));
   }
@@ -257,9 +263,17 @@ export class PeerBackends {
     this.#exited = exited;
   }
 
-  /** `grpc` and `http` list NAME=HOST:PORT listeners (port 0 picks one). */
-  static async start({ grpc = [], http = [] }: { grpc?: readonly string[]; http?: readonly string[] }): Promise<PeerBackends> {
-    const args = [...grpc.flatMap((spec) => ['--grpc', spec]), ...http.flatMap((spec) => ['--http', spec])];
+  /**
+   * `grpc` and `http` list NAME=HOST:PORT listeners (port 0 picks one); `delayMs` and `fail`
+   * make gRPC listeners, by name, answer late or fail every call with a status (UNAVAILABLE, ...).
+   */
+  static async start({ grpc = [], http = [], delayMs = {}, fail = {} }: { grpc?: readonly string[]; http?: readonly string[]; delayMs?: Readonly<Record<string, number>>; fail?: Readonly<Record<string, string>> }): Promise<PeerBackends> {
+    const args = [
+      ...grpc.flatMap((spec) => ['--grpc', spec]),
+      ...http.flatMap((spec) => ['--http', spec]),
+      ...Object.entries(delayMs).flatMap(([name, ms]) => ['--delay-ms', `${name}=${ms}`]),
+      ...Object.entries(fail).flatMap(([name, code]) => ['--fail', `${name}=${code}`]),
+    ];
     const listeners: BackendListener[] = [];
     const program = startProgram(peers().backend.command, args, {}, (line) => {
       let event: { event?: string; name: string; protocol: 'grpc' | 'http'; address: string };

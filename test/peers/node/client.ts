@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
-import { callHello, EchoClient } from '../../../bin/demo/echo.ts';
+import { helloPath } from '../../../bin/demo/echo.ts';
 
 const require = createRequire(import.meta.url);
 const version = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
@@ -25,6 +25,8 @@ try {
       'duration-ms': { type: 'string', default: '0' },
       'deadline-ms': { type: 'string', default: '5000' },
       'idle-timeout-ms': { type: 'string', default: '0' },
+      method: { type: 'string', default: helloPath },
+      metadata: { type: 'string', multiple: true, default: [] },
     },
   }));
 } catch (error) {
@@ -40,6 +42,14 @@ const rate = number('rate', Number.MIN_VALUE);
 const durationMs = number('duration-ms', 0);
 const deadlineMs = number('deadline-ms', 1);
 const idleTimeoutMs = number('idle-timeout-ms', 0);
+const method = values.method!;
+if (!/^\/[^/]+\/[^/]+$/.test(method)) fail('--method must be /SERVICE/METHOD');
+const metadata = new grpc.Metadata();
+for (const entry of values.metadata!) {
+  const at = entry.indexOf('=');
+  if (at <= 0) fail('--metadata must be KEY=VALUE');
+  metadata.add(entry.slice(0, at), entry.slice(at + 1));
+}
 
 const started = performance.now();
 const ms = () => Math.round(performance.now() - started);
@@ -50,7 +60,15 @@ emit({ event: 'start', client: 'grpc-js', version: version('@grpc/grpc-js'), xds
 const options: grpc.ChannelOptions = {};
 if (values.authority) options['grpc.default_authority'] = values.authority;
 if (idleTimeoutMs > 0) options['grpc.client_idle_timeout_ms'] = idleTimeoutMs;
-const client = new EchoClient(target, grpc.credentials.createInsecure(), options);
+const client = new grpc.Client(target, grpc.credentials.createInsecure(), options);
+const utf8 = { serialize: (value: string) => Buffer.from(value, 'utf8'), deserialize: (bytes: Buffer) => bytes.toString('utf8') };
+/** One call of `method`; resolves with the name of the backend that answered. */
+const call = () =>
+  new Promise<string>((resolve, reject) =>
+    client.makeUnaryRequest(method, utf8.serialize, utf8.deserialize, 'hi', metadata, { deadline: Date.now() + deadlineMs }, (error, name) =>
+      error ? reject(error) : resolve(name!),
+    ),
+  );
 
 let paused = false;
 let stopped = false;
@@ -88,7 +106,7 @@ while (!stopped) {
   }
   nextCall = Math.max(nextCall + intervalMs, now);
   try {
-    const name = await callHello(client, deadlineMs);
+    const name = await call();
     calls[name] = (calls[name] ?? 0) + 1;
     firstAnswerMs[name] ??= ms();
     emit({ event: 'call', ms: ms(), backend: name });

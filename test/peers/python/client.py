@@ -76,7 +76,14 @@ def main() -> int:
     parser.add_argument("--duration-ms", type=int, default=0)
     parser.add_argument("--deadline-ms", type=int, default=5000)
     parser.add_argument("--idle-timeout-ms", type=int, default=0)
+    parser.add_argument("--method", default=HELLO_PATH)
+    parser.add_argument("--metadata", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
+    if not args.method.startswith("/") or args.method.count("/") != 2:
+        parser.error("--method must be /SERVICE/METHOD")
+    if any("=" not in entry or entry.startswith("=") for entry in args.metadata):
+        parser.error("--metadata must be KEY=VALUE")
+    metadata = [tuple(entry.split("=", 1)) for entry in args.metadata]
     if args.rate <= 0 or args.duration_ms < 0 or args.deadline_ms <= 0 or args.idle_timeout_ms < 0:
         parser.error("--rate and --deadline-ms must be positive, --duration-ms and --idle-timeout-ms not negative")
 
@@ -94,12 +101,12 @@ def main() -> int:
     control = Control(args.duration_ms, out)
     interval = 1 / args.rate
     with grpc.insecure_channel(args.target, options=options) as channel:
-        hello = channel.unary_unary(HELLO_PATH)
+        hello = channel.unary_unary(args.method)
         next_call = time.monotonic()
         while control.wait_until(next_call):
             next_call = max(next_call + interval, time.monotonic())
             try:
-                name = hello(b"hi", timeout=args.deadline_ms / 1000).decode("utf-8")
+                name = hello(b"hi", timeout=args.deadline_ms / 1000, metadata=metadata).decode("utf-8")
             except grpc.RpcError as error:
                 code = error.code().name
                 failures[code] = failures.get(code, 0) + 1

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	_ "google.golang.org/grpc/xds" // registers the xds:/// resolver (GRPC_XDS_BOOTSTRAP)
 
@@ -66,6 +67,20 @@ type summaryEvent struct {
 	FirstAnswerMs map[string]int64 `json:"first_answer_ms"`
 }
 
+// metadataFlag collects --metadata KEY=VALUE as the key, value pairs AppendToOutgoingContext takes.
+type metadataFlag []string
+
+func (m *metadataFlag) String() string { return strings.Join(*m, ",") }
+
+func (m *metadataFlag) Set(value string) error {
+	key, val, ok := strings.Cut(value, "=")
+	if !ok || key == "" {
+		return errors.New("--metadata must be KEY=VALUE")
+	}
+	*m = append(*m, key, val)
+	return nil
+}
+
 func canonicalName(c codes.Code) string {
 	if c == codes.OK {
 		return "OK"
@@ -82,7 +97,7 @@ func canonicalName(c codes.Code) string {
 
 func usage(msg string) {
 	fmt.Fprintf(os.Stderr, "client: %s\n", msg)
-	fmt.Fprintln(os.Stderr, "usage: client --target TARGET [--authority HOST] [--rate N] [--duration-ms MS] [--deadline-ms MS] [--idle-timeout-ms MS]")
+	fmt.Fprintln(os.Stderr, "usage: client --target TARGET [--authority HOST] [--rate N] [--duration-ms MS] [--deadline-ms MS] [--idle-timeout-ms MS] [--method PATH] [--metadata KEY=VALUE ...]")
 	os.Exit(2)
 }
 
@@ -96,6 +111,9 @@ func main() {
 	durationMs := fs.Int64("duration-ms", 0, "stop after this long (0: until stdin closes)")
 	deadlineMs := fs.Int64("deadline-ms", 5000, "deadline of each call")
 	idleTimeoutMs := fs.Int64("idle-timeout-ms", 0, "channel idle timeout (0: default)")
+	method := fs.String("method", echo.HelloPath, "the method every call makes, /SERVICE/METHOD")
+	var headers metadataFlag
+	fs.Var(&headers, "metadata", "KEY=VALUE sent with every call (repeatable)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		usage(err.Error())
 	}
@@ -112,6 +130,8 @@ func main() {
 		usage("--deadline-ms must be > 0")
 	case *idleTimeoutMs < 0:
 		usage("--idle-timeout-ms must be >= 0")
+	case !strings.HasPrefix(*method, "/") || strings.Count(*method, "/") != 2:
+		usage("--method must be /SERVICE/METHOD")
 	}
 
 	o := &out{enc: json.NewEncoder(os.Stdout)}
@@ -221,9 +241,9 @@ loop:
 		// longer than that, the next one starts right after it (no catch-up burst).
 		next = next.Add(interval)
 
-		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(*deadlineMs)*time.Millisecond)
+		ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), headers...), time.Duration(*deadlineMs)*time.Millisecond)
 		var reply []byte
-		err := conn.Invoke(ctx, echo.HelloPath, []byte("hi"), &reply)
+		err := conn.Invoke(ctx, *method, []byte("hi"), &reply)
 		cancel()
 		t := ms()
 		if now := time.Now(); next.Before(now) {

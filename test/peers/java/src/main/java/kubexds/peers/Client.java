@@ -1,21 +1,25 @@
 // The grpc-java client of test/peers/README.md ("The client contract").
 //
 //   client --target TARGET [--authority HOST] [--rate N] [--duration-ms MS]
-//          [--deadline-ms MS] [--idle-timeout-ms MS]
+//          [--deadline-ms MS] [--idle-timeout-ms MS] [--method PATH] [--metadata KEY=VALUE ...]
 //
 // One channel, unary calls to /kubexds.demo.Echo/Hello with identity (byte[]) marshalling,
 // JSON lines on stdout, `pause` / `resume` on stdin, summary on EOF or when the duration ends.
 package kubexds.peers;
 
 import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
+import io.grpc.stub.MetadataUtils;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.FileDescriptor;
@@ -63,11 +67,15 @@ public final class Client {
         }
       };
 
-  static final MethodDescriptor<byte[], byte[]> HELLO =
-      MethodDescriptor.<byte[], byte[]>newBuilder(BYTES, BYTES)
-          .setType(MethodDescriptor.MethodType.UNARY)
-          .setFullMethodName(MethodDescriptor.generateFullMethodName("kubexds.demo.Echo", "Hello"))
-          .build();
+  static final String HELLO_PATH = "/kubexds.demo.Echo/Hello";
+
+  /** A unary bytes method; `path` is `/SERVICE/METHOD`. */
+  static MethodDescriptor<byte[], byte[]> method(String path) {
+    return MethodDescriptor.<byte[], byte[]>newBuilder(BYTES, BYTES)
+        .setType(MethodDescriptor.MethodType.UNARY)
+        .setFullMethodName(path.substring(1))
+        .build();
+  }
 
   // ---- flags ---------------------------------------------------------------------------------
 
@@ -78,11 +86,13 @@ public final class Client {
     long durationMs = 0;
     long deadlineMs = 5000;
     long idleTimeoutMs = 0;
+    String method = HELLO_PATH;
+    final Metadata metadata = new Metadata();
   }
 
   private static final String USAGE =
       "usage: client --target TARGET [--authority HOST] [--rate N] [--duration-ms MS]\n"
-          + "              [--deadline-ms MS] [--idle-timeout-ms MS]";
+          + "              [--deadline-ms MS] [--idle-timeout-ms MS] [--method PATH] [--metadata KEY=VALUE ...]";
 
   private static final class BadFlag extends Exception {
     private static final long serialVersionUID = 1L;
@@ -129,6 +139,16 @@ public final class Client {
         case "--idle-timeout-ms":
           flags.idleTimeoutMs = parseMs(name, value);
           break;
+        case "--method":
+          if (!value.matches("/[^/]+/[^/]+")) throw new BadFlag("--method must be /SERVICE/METHOD");
+          flags.method = value;
+          break;
+        case "--metadata": {
+          int at = value.indexOf('=');
+          if (at <= 0) throw new BadFlag("--metadata must be KEY=VALUE");
+          flags.metadata.put(Metadata.Key.of(value.substring(0, at), Metadata.ASCII_STRING_MARSHALLER), value.substring(at + 1));
+          break;
+        }
         default:
           throw new BadFlag("unknown flag: " + name);
       }
@@ -273,6 +293,8 @@ public final class Client {
     // grpc-java raises anything below 1 s to 1 s (ManagedChannelImplBuilder.IDLE_MODE_MIN_TIMEOUT_MILLIS).
     if (flags.idleTimeoutMs > 0) builder.idleTimeout(flags.idleTimeoutMs, TimeUnit.MILLISECONDS);
     ManagedChannel channel = builder.build();
+    MethodDescriptor<byte[], byte[]> method = method(flags.method);
+    Channel calling = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(flags.metadata));
 
     Thread reader = new Thread(Client::readCommands, "stdin");
     reader.setDaemon(true);
@@ -313,7 +335,7 @@ public final class Client {
 
       try {
         byte[] reply = ClientCalls.blockingUnaryCall(
-            channel, HELLO, CallOptions.DEFAULT.withDeadlineAfter(flags.deadlineMs, TimeUnit.MILLISECONDS), REQUEST);
+            calling, method, CallOptions.DEFAULT.withDeadlineAfter(flags.deadlineMs, TimeUnit.MILLISECONDS), REQUEST);
         long at = ms();
         String backend = new String(reply, StandardCharsets.UTF_8);
         calls.merge(backend, 1L, Long::sum);
