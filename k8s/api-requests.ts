@@ -1,5 +1,5 @@
-// The two API server requests a watch needs, over node:http(s): list a collection, and
-// watch it from a resourceVersion (one JSON event per line). Objects stay plain JSON: they
+// The API server requests kube-xds makes, over node:http(s): list a collection, watch it
+// from a resourceVersion (one JSON event per line), and merge-patch a Route's status. Objects stay plain JSON: they
 // are read once by normalize.ts and not kept.
 import type { IncomingMessage } from 'node:http';
 import type { ApiAccess } from './api-access.ts';
@@ -14,7 +14,7 @@ export type Query = Readonly<Record<string, string | undefined>>;
 export class ApiStatusError extends Error {
   readonly status: number;
 
-  constructor(verb: 'list' | 'watch', status: number, message: string) {
+  constructor(verb: 'list' | 'watch' | 'patch', status: number, message: string) {
     super(`${verb}: HTTP ${status}${message ? `: ${message}` : ''}`);
     this.name = 'ApiStatusError';
     this.status = status;
@@ -127,19 +127,42 @@ export async function watchCollection(access: ApiAccess, path: string, query: Qu
   });
 }
 
-async function get(verb: 'list' | 'watch', access: ApiAccess, path: string, query: Query, signal: AbortSignal): Promise<IncomingMessage> {
+/**
+ * A JSON merge patch (RFC 7386) of `path`, e.g. a Route's /status subresource; rejects with
+ * an ApiStatusError unless the server answers 200 (409 when `body` names a resourceVersion
+ * that is no longer current). The answer must arrive within `timeoutMs`.
+ */
+export async function mergePatch(access: ApiAccess, path: string, body: unknown, signal: AbortSignal, timeoutMs: number): Promise<void> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await get('patch', access, path, {}, AbortSignal.any([signal, timeout]), JSON.stringify(body));
+    const answer = await readBody(response);
+    if (response.statusCode !== 200) throw new ApiStatusError('patch', response.statusCode ?? 0, statusMessage(answer));
+  } catch (error) {
+    if (timeout.aborted && !signal.aborted) throw new Error(`patch: no answer within ${timeoutMs} ms`);
+    throw error;
+  }
+}
+
+/** A GET, or with `patch` a PATCH carrying that merge patch. */
+async function get(verb: 'list' | 'watch' | 'patch', access: ApiAccess, path: string, query: Query, signal: AbortSignal, patch?: string): Promise<IncomingMessage> {
   signal.throwIfAborted();
   const settings = await access.settings();
   signal.throwIfAborted();
   const url = new URL(access.server + path);
   for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const headers = {
+    accept: 'application/json',
+    ...(patch === undefined ? {} : { 'content-type': 'application/merge-patch+json', 'content-length': Buffer.byteLength(patch) }),
+    ...settings.headers,
+  };
   return new Promise((resolve, reject) => {
-    const request = send(url, { agent: settings.agent, auth: settings.auth, headers: { accept: 'application/json', ...settings.headers }, signal });
+    const request = send(url, { method: patch === undefined ? 'GET' : 'PATCH', agent: settings.agent, auth: settings.auth, headers, signal });
     request.once('response', resolve);
     // `on`: a request can fail after its response has arrived; that is the response's to report.
     request.on('error', (error) => reject(signal.aborted ? error : new Error(`${verb}: ${error.message}`, { cause: error })));
-    request.end();
+    request.end(patch);
   });
 }
 

@@ -1,4 +1,4 @@
-// The model from a folder of Service and EndpointSlice manifests, so kube-xds runs with no
+// The model from a folder of Service, EndpointSlice, GRPCRoute and HTTPRoute manifests, so kube-xds runs with no
 // cluster at all. The folder (top level only; names starting with "." are skipped, which
 // also suits ConfigMap mounts and their ..data swaps) is rescanned in full after each
 // change, debounced, so editors that save through a temporary file and a rename are fine.
@@ -15,7 +15,7 @@ import { configError, describeError, KubeXdsError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import { chooseDefinitions } from './definitions.ts';
 import { FolderNotices } from './folder-notices.ts';
-import { parseManifest, type ManifestObject, type ParsedManifest } from './manifests.ts';
+import { isRouteKind, manifestKinds, parseManifest, type ManifestObject, type ParsedManifest } from './manifests.ts';
 import { StoreSource, type StoreSourceOptions, type WatchStatus } from './store-source.ts';
 
 export interface FileSourceOptions extends StoreSourceOptions {
@@ -26,8 +26,8 @@ export interface FileSourceOptions extends StoreSourceOptions {
 }
 
 const manifestName = /^[^.].*\.(ya?ml|json)$/i;
-/** A rescan reads, and the folder watch follows, both kinds at once. */
-const kinds = ['Service', 'EndpointSlice'] as const;
+/** A rescan reads, and the folder watch follows, every kind at once. */
+const kinds = manifestKinds;
 
 interface FileState {
   readonly text: string;
@@ -82,6 +82,7 @@ export class FileSource extends StoreSource {
       dir: this.#dir,
       files: this.#files.size,
       services: this.store.services().size,
+      routes: this.store.routeStatuses().size,
       rejected: this.#rejectedNow(),
       duplicates: this.#notices.duplicates,
     }, 'file source loaded');
@@ -254,7 +255,7 @@ export class FileSource extends StoreSource {
       if (desired.has(key) || rejectedKeys.has(key)) continue;
       this.#applied.delete(key);
       this.observer.event(manifest.kind, 'DELETED');
-      record(manifest.kind === 'Service' ? this.store.deleteService(manifest.object) : this.store.deleteSlice(manifest.object));
+      record(this.#delete(manifest));
     }
     for (const [key, manifest] of desired) {
       const json = JSON.stringify(manifest.object);
@@ -262,10 +263,20 @@ export class FileSource extends StoreSource {
       if (previous?.json === json) continue;
       this.#applied.set(key, { json, manifest });
       this.observer.event(manifest.kind, previous === undefined ? 'ADDED' : 'MODIFIED');
-      record(manifest.kind === 'Service' ? this.store.applyService(manifest.object) : this.store.applySlice(manifest.object));
+      record(this.#apply(manifest));
     }
     this.#notices.update(definitions, servicesBefore, this.store.services().size);
     this.feed.add(changed);
+  }
+
+  #apply({ kind, object }: ManifestObject): ReadonlySet<string> {
+    if (isRouteKind(kind)) return this.store.applyRoute(kind, object);
+    return kind === 'Service' ? this.store.applyService(object) : this.store.applySlice(object);
+  }
+
+  #delete({ kind, object }: ManifestObject): ReadonlySet<string> {
+    if (isRouteKind(kind)) return this.store.deleteRoute(kind, object);
+    return kind === 'Service' ? this.store.deleteService(object) : this.store.deleteSlice(object);
   }
 
   #folderUnreadable(error: unknown): void {

@@ -1,10 +1,17 @@
-// The model from a live cluster: a list-then-watch loop on v1 Services and one on
-// discovery.k8s.io/v1 EndpointSlices, cluster-wide or one pair per chosen namespace. The
-// label selector goes to the API server for Services; slices follow their Service in the store.
+// The model from a live cluster: a list-then-watch loop on v1 Services, one on
+// discovery.k8s.io/v1 EndpointSlices, and one each on gateway.networking.k8s.io/v1
+// GRPCRoutes and HTTPRoutes, cluster-wide or one set per chosen namespace. The label
+// selector goes to the API server for Services; slices follow their Service in the store.
+// The Route kinds are optional: without their CRDs there are no Routes, readiness does not
+// wait for them, and they are looked for again every minute. Route statuses are written
+// back to the API server (routes/status-writer.ts).
 import { log } from '../common/log.ts';
 import type { ApiAccess } from './api-access.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
 import { ResilientInformer, type InformerEvents } from './resilient-informer.ts';
+import type { RouteKind } from './routes/route-record.ts';
+import type { RouteStatusModel } from './routes/route-status.ts';
+import { RouteStatusWriter } from './routes/status-writer.ts';
 import type { LabelSelector } from './selector.ts';
 import { StoreSource, type StoreSourceOptions, type WatchStatus } from './store-source.ts';
 
@@ -19,10 +26,17 @@ export interface KubeSourceOptions extends StoreSourceOptions {
   readonly listTimeoutMs?: number;
   /** A watch silent this long is re-opened, as its connection may be dead (default 30 s). */
   readonly watchIdleMs?: number;
+  /** How often Route kinds the API server does not serve (no CRD) are looked for again (default 60 s). */
+  readonly routeRecheckMs?: number;
+  /** Write each Route's status back to the API server (default true). */
+  readonly writeRouteStatus?: boolean;
 }
+
+const routeResources: Record<RouteKind, string> = { GRPCRoute: 'grpcroutes', HTTPRoute: 'httproutes' };
 
 export class KubeSource extends StoreSource {
   readonly #informers: readonly ResilientInformer[];
+  readonly #statusWriter: RouteStatusWriter | undefined;
 
   constructor(access: ApiAccess, options: KubeSourceOptions = {}) {
     super(options);
@@ -44,14 +58,35 @@ export class KubeSource extends StoreSource {
       remove: (object) => this.feed.add(this.store.deleteSlice(object)),
       failed,
     };
+    const writer = options.writeRouteStatus === false ? undefined : new RouteStatusWriter(access, { backoff: options.backoff ?? defaultBackoff });
+    this.#statusWriter = writer;
+    const routes = (kind: RouteKind): InformerEvents => ({
+      apply: (object) => {
+        this.feed.add(this.store.applyRoute(kind, object));
+        writer?.observe(kind, object);
+      },
+      remove: (object) => {
+        this.feed.add(this.store.deleteRoute(kind, object));
+        writer?.forget(kind, object);
+      },
+      failed,
+    });
+    const optional = { recheckMs: options.routeRecheckMs ?? 60_000 };
     const scopes: readonly (string | undefined)[] = options.namespaces?.length ? options.namespaces : [undefined];
     this.#informers = scopes.flatMap((namespace) => {
       const within = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
       return [
         new ResilientInformer(access, { kind: 'Service', path: `/api/v1${within}/services`, ...(labelSelector === undefined ? {} : { labelSelector }) }, services, informerOptions),
         new ResilientInformer(access, { kind: 'EndpointSlice', path: `/apis/discovery.k8s.io/v1${within}/endpointslices` }, slices, informerOptions),
+        ...(['GRPCRoute', 'HTTPRoute'] as const).map(
+          (kind) => new ResilientInformer(access, { kind, path: `/apis/gateway.networking.k8s.io/v1${within}/${routeResources[kind]}`, optional }, routes(kind), informerOptions),
+        ),
       ];
     });
+  }
+
+  protected override routeStatusChanged(key: string, status: RouteStatusModel | undefined): void {
+    this.#statusWriter?.desire(key, status);
   }
 
   /** Resolves once every informer has listed once; until then failures are retried. */
@@ -60,12 +95,18 @@ export class KubeSource extends StoreSource {
     await Promise.all(this.#informers.map((informer) => informer.start()));
     this.store.rebuildDeferred();
     this.feed.open();
-    log.info({ services: this.store.services().size, watches: this.#informers.map((i) => i.path) }, 'kubernetes source synced');
+    this.#statusWriter?.start();
+    log.info({
+      services: this.store.services().size,
+      routes: this.store.routeStatuses().size,
+      watches: this.#informers.filter((i) => !i.absent).map((i) => i.path),
+      absent: this.#informers.filter((i) => i.absent).map((i) => i.path),
+    }, 'kubernetes source synced');
   }
 
   override async stop(): Promise<void> {
     this.feed.close();
-    await Promise.all(this.#informers.map((informer) => informer.stop()));
+    await Promise.all([...this.#informers.map((informer) => informer.stop()), this.#statusWriter?.stop()]);
   }
 
   protected override watchStatus(): WatchStatus {

@@ -1,4 +1,4 @@
-// Service and EndpointSlice objects out of one manifest file: YAML with any number of
+// Service, EndpointSlice, GRPCRoute and HTTPRoute objects out of one manifest file: YAML with any number of
 // documents (JSON is YAML too), `kind: List` and typed lists (`ServiceList`) unwrapped,
 // namespace defaulting to "default" as kubectl does. Other kinds are ignored, so a folder
 // can hold whole application manifests. Objects are checked in full here, where the file
@@ -8,8 +8,10 @@ import { badObject, ErrorCode, KubeXdsError } from '../common/errors.ts';
 import { ObjectReader, preview, type Fields } from './fields.ts';
 import { yaml } from './lazy-yaml.ts';
 import { readEndpointSlice, readRef, readService, writtenRef } from './normalize.ts';
+import { readRoute, readRouteRef } from './routes/read-route.ts';
+import { GATEWAY_API_VERSION, type RouteKind } from './routes/route-record.ts';
 
-export type ManifestKind = 'Service' | 'EndpointSlice';
+export type ManifestKind = 'Service' | 'EndpointSlice' | RouteKind;
 
 /** Where an object is written; document and item count from 1. */
 export interface ManifestPlace {
@@ -45,8 +47,18 @@ export interface ParsedManifest {
   readonly otherKinds: readonly string[];
 }
 
-const kinds: readonly ManifestKind[] = ['Service', 'EndpointSlice'];
-const apiVersions: Record<ManifestKind, string> = { Service: 'v1', EndpointSlice: 'discovery.k8s.io/v1' };
+export const manifestKinds: readonly ManifestKind[] = ['Service', 'EndpointSlice', 'GRPCRoute', 'HTTPRoute'];
+const kinds = manifestKinds;
+const apiVersions: Record<ManifestKind, string> = {
+  Service: 'v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
+  GRPCRoute: GATEWAY_API_VERSION,
+  HTTPRoute: GATEWAY_API_VERSION,
+};
+
+export function isRouteKind(kind: ManifestKind): kind is RouteKind {
+  return kind === 'GRPCRoute' || kind === 'HTTPRoute';
+}
 
 /** "web.yaml document 2", "list.yaml document 1 item 3". */
 export function describePlace(place: ManifestPlace): string {
@@ -126,13 +138,14 @@ function identify(kind: ManifestKind, fields: Fields, place: ManifestPlace, foun
   const object = withDefaultNamespace(fields);
   let key: string | undefined;
   try {
-    const { namespace, name } = readRef(kind, object);
+    const { namespace, name } = isRouteKind(kind) ? readRouteRef(kind, object) : readRef(kind, object);
     const ref = `${namespace}/${name}`;
     key = `${kind}/${ref}`;
     if (fields.apiVersion !== undefined && fields.apiVersion !== apiVersions[kind]) {
       new ObjectReader(kind, ref).fail('apiVersion', `must be ${apiVersions[kind]} (no other version is supported)`, fields.apiVersion);
     }
     if (kind === 'Service') readService(object);
+    if (isRouteKind(kind)) readRoute(kind, object);
     const unowned = kind === 'EndpointSlice' && readEndpointSlice(object).serviceName === undefined;
     found.objects.push({ kind, ref, key, place, object, unowned });
   } catch (error) {

@@ -14,12 +14,20 @@ import { Backoff, type BackoffOptions } from './backoff.ts';
 import type { SourceObserver } from './source.ts';
 
 export interface WatchedResource {
-  /** For metrics: `Service` or `EndpointSlice`. */
+  /** For metrics: `Service`, `EndpointSlice`, `GRPCRoute` or `HTTPRoute`. */
   readonly kind: string;
   /** The collection path, e.g. /api/v1/namespaces/shop/services. */
   readonly path: string;
   /** Sent with both the list and the watch. */
   readonly labelSelector?: string;
+  /**
+   * A kind whose CRD may not be installed. A 404 (no such resource) or 403 (not allowed to
+   * read it) is then not a failure: the collection reads as empty and synced, and is listed
+   * again every `recheckMs`, so installing the CRD (or granting access) later takes effect
+   * without a restart. Polling rather than watching CustomResourceDefinitions: it needs no
+   * cluster-wide read access, which the namespaced deployment does not have.
+   */
+  readonly optional?: { readonly recheckMs: number };
 }
 
 export interface InformerEvents {
@@ -64,6 +72,8 @@ export class ResilientInformer {
   #synced = false;
   #connected = false;
   #restarts = 0;
+  /** An optional resource the API server does not serve (or lets us read): the HTTP status, else undefined. */
+  #absent: number | undefined;
 
   constructor(access: ApiAccess, resource: WatchedResource, events: InformerEvents, options: InformerOptions) {
     this.#access = access;
@@ -92,6 +102,11 @@ export class ResilientInformer {
     return this.#restarts;
   }
 
+  /** An optional resource is not served (404) or not readable (403) now: it reads as empty. */
+  get absent(): boolean {
+    return this.#absent !== undefined;
+  }
+
   /** Resolves once the first list has been applied; retries until then. */
   start(): Promise<void> {
     this.#loop ??= this.#run();
@@ -115,9 +130,40 @@ export class ResilientInformer {
         if (this.#resourceVersion === '') await this.#list();
         if (!this.#stopping) await this.#watch();
       } catch (error) {
-        if (!this.#stopping) await this.#failed(error);
+        if (this.#stopping) break;
+        const unavailable = this.#unavailableStatus(error);
+        if (unavailable !== undefined) await this.#unavailable(unavailable);
+        else await this.#failed(error);
       }
     }
+  }
+
+  /** 404 or 403 on an optional resource, else undefined. */
+  #unavailableStatus(error: unknown): number | undefined {
+    if (this.#resource.optional === undefined || !(error instanceof ApiStatusError)) return undefined;
+    return error.status === 404 || error.status === 403 ? error.status : undefined;
+  }
+
+  /** Reads the optional resource as empty (what was known of it is deleted) and waits to look again. */
+  async #unavailable(status: number): Promise<void> {
+    if (this.#absent !== status) {
+      const recheckMs = this.#resource.optional!.recheckMs;
+      if (status === 404) log.info({ resource: this.path, recheckMs }, 'the API server does not serve this resource (its CRD is not installed); it reads as empty and is looked for again');
+      else log.warn({ resource: this.path, recheckMs }, 'not allowed to list this resource (RBAC); it reads as empty and is tried again');
+    }
+    this.#absent = status;
+    this.#resourceVersion = '';
+    this.#connected = true;
+    for (const key of [...this.#versions.keys()]) {
+      this.#versions.delete(key);
+      const slash = key.indexOf('/');
+      this.#deliver('DELETED', this.#events.remove, { metadata: { namespace: key.slice(0, slash), name: key.slice(slash + 1) } });
+    }
+    if (!this.#synced) {
+      this.#synced = true;
+      this.#firstList.resolve();
+    }
+    await this.#sleep(this.#resource.optional!.recheckMs);
   }
 
   async #list(): Promise<void> {
@@ -146,6 +192,10 @@ export class ResilientInformer {
       this.#deliver('DELETED', this.#events.remove, { metadata: { namespace: key.slice(0, slash), name: key.slice(slash + 1) } });
     }
     this.#resourceVersion = resourceVersion;
+    if (this.#absent !== undefined) {
+      this.#absent = undefined;
+      log.info({ resource: this.path }, 'the resource is served now; following it');
+    }
     if (!this.#synced) {
       this.#synced = true;
       this.#firstList.resolve();

@@ -1,6 +1,9 @@
 // What the rest of kube-xds needs from a source of Services and endpoints: the Kubernetes
 // watch and the file source both implement it.
 import type { ServiceModel } from './model.ts';
+import type { RouteStatusModel } from './routes/route-status.ts';
+
+export type { RouteStatusModel } from './routes/route-status.ts';
 
 export interface SourceStatus {
   /** Both kinds (Services and EndpointSlices) have been listed at least once. */
@@ -19,9 +22,11 @@ export interface SourceStatus {
   /** Times a watch was restarted after an error. */
   readonly restarts: number;
   readonly lastError?: string;
+  /** GRPCRoutes and HTTPRoutes known, and how many of them are not wholly applied (a condition False). */
+  readonly routes?: { readonly total: number; readonly withProblems: number };
 }
 
-/** What a source reports as it watches, for metrics; kinds are `Service` and `EndpointSlice`. */
+/** What a source reports as it watches, for metrics; kinds are `Service`, `EndpointSlice`, `GRPCRoute` and `HTTPRoute`. */
 export interface SourceObserver {
   /** A watch event (or a change a relist or rescan found) applied to the model's input. */
   event(kind: string, type: 'ADDED' | 'MODIFIED' | 'DELETED'): void;
@@ -45,4 +50,10 @@ export interface ModelSource {
    */
   onChange(listener: (changed: ReadonlySet<string>) => void): void;
   status(): SourceStatus;
+  /**
+   * The status of each GRPCRoute and HTTPRoute attached to a Service (mesh parentRefs), keyed
+   * `Kind/namespace/name`: what kube-xds writes to the Route's status.parents. Absent from
+   * sources that do not read Routes.
+   */
+  routeStatuses?(): ReadonlyMap<string, RouteStatusModel>;
 }

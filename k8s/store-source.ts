@@ -3,6 +3,7 @@
 // loads and follows the objects (start, stop) and how its watch is doing (watchStatus).
 import { ChangeFeed, type ChangeListener } from './change-feed.ts';
 import type { ServiceModel } from './model.ts';
+import { healthy, type RouteStatusModel } from './routes/route-status.ts';
 import type { ModelSource, SourceObserver, SourceStatus } from './source.ts';
 import { ModelStore, type StoreFilter } from './store.ts';
 
@@ -33,7 +34,12 @@ export abstract class StoreSource implements ModelSource {
   protected readonly observer: SourceObserver;
 
   constructor({ namespaces, selector, observer }: StoreSourceOptions) {
-    this.store = new ModelStore({ namespaces, selector, onBadObject: (error) => (this.lastError = error.message) });
+    this.store = new ModelStore({
+      namespaces,
+      selector,
+      onBadObject: (error) => (this.lastError = error.message),
+      onRouteStatus: (key, status) => this.routeStatusChanged(key, status),
+    });
     this.observer = observer ?? noSourceObserver;
   }
 
@@ -49,6 +55,13 @@ export abstract class StoreSource implements ModelSource {
     this.feed.subscribe(listener);
   }
 
+  routeStatuses(): ReadonlyMap<string, RouteStatusModel> {
+    return this.store.routeStatuses();
+  }
+
+  /** A Route's status changed (undefined: the Route is gone); the kube source writes it back. */
+  protected routeStatusChanged(_key: string, _status: RouteStatusModel | undefined): void {}
+
   status(): SourceStatus {
     const { synced, connected, restarts, rejectedTotal = 0, rejectedNow = 0, duplicates = 0 } = this.watchStatus();
     return {
@@ -59,6 +72,13 @@ export abstract class StoreSource implements ModelSource {
       duplicateObjects: duplicates,
       restarts,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      routes: this.#routeCounts(),
     };
+  }
+
+  #routeCounts(): { total: number; withProblems: number } {
+    let withProblems = 0;
+    for (const status of this.store.routeStatuses().values()) if (!healthy(status)) withProblems++;
+    return { total: this.store.routeStatuses().size, withProblems };
   }
 }

@@ -1,5 +1,6 @@
 // The index both sources feed: checked Services and EndpointSlices, grouped by Service,
-// and the model built from them. Each change rebuilds only the Services it touches and
+// GRPCRoutes and HTTPRoutes indexed by the Services they attach to and send to
+// (routes/route-index.ts), and the model built from them. Each change rebuilds only the Services it touches and
 // reports the keys whose model really changed. Malformed objects are logged, counted and
 // skipped here, so the kube source never has to (the file source checks its objects first,
 // where it can name their file); a skipped update leaves the previous good version of that
@@ -18,6 +19,11 @@ import {
   type ServiceRecord,
   type SliceRecord,
 } from './normalize.ts';
+import type { RouteEntryModel } from './route-model.ts';
+import { readRouteHeader, readRouteRef, readRouteRules } from './routes/read-route.ts';
+import { RouteIndex } from './routes/route-index.ts';
+import { routeKey, type BackendRefRecord, type RouteKind } from './routes/route-record.ts';
+import { healthy, type BackendProblem, type RouteStatusModel } from './routes/route-status.ts';
 import type { LabelSelector } from './selector.ts';
 
 export interface StoreFilter {
@@ -30,6 +36,8 @@ export interface StoreFilter {
 export interface StoreOptions extends StoreFilter {
   /** Told about each skipped object, after it has been logged and counted. */
   readonly onBadObject?: (error: KubeXdsError) => void;
+  /** Told about each Route whose status changed (undefined: the Route is gone), after the models are rebuilt. */
+  readonly onRouteStatus?: (key: string, status: RouteStatusModel | undefined) => void;
 }
 
 const nothing: ReadonlySet<string> = new Set();
@@ -47,9 +55,15 @@ export class ModelStore {
   /** ...and the same slices grouped by the key of the Service they name. */
   readonly #slicesByService = new Map<string, Map<string, SliceRecord>>();
   readonly #models = new Map<string, ServiceModel>();
+  readonly #routes = new RouteIndex();
   /** Keys whose model is rebuilt later, by rebuildDeferred(); undefined: at once. */
   #deferred: Set<string> | undefined;
+  /** Routes whose status is recomputed by rebuildDeferred(). */
+  readonly #deferredRoutes = new Set<string>();
   readonly #onBadObject: ((error: KubeXdsError) => void) | undefined;
+  readonly #onRouteStatus: ((key: string, status: RouteStatusModel | undefined) => void) | undefined;
+  /** The status each Route was last warned about, so a problem is logged once per Route version. */
+  readonly #warned = new Map<string, string>();
   #badObjects = 0;
   /** `kind/namespace/name` of each object whose latest version was skipped, until fixed or deleted. */
   readonly #rejected = new Set<string>();
@@ -58,6 +72,7 @@ export class ModelStore {
     this.#namespaces = options.namespaces?.length ? new Set(options.namespaces) : undefined;
     this.#selector = options.selector;
     this.#onBadObject = options.onBadObject;
+    this.#onRouteStatus = options.onRouteStatus;
   }
 
   /** The current models by `namespace/name`: a live view, updated in place. */
@@ -74,6 +89,11 @@ export class ModelStore {
     return this.#rejected.size;
   }
 
+  /** Each GRPCRoute's and HTTPRoute's status by `Kind/namespace/name`: a live view. */
+  routeStatuses(): ReadonlyMap<string, RouteStatusModel> {
+    return this.#routes.statuses();
+  }
+
   /** Adds or replaces a Service; returns the keys whose model changed. */
   applyService(object: unknown): ReadonlySet<string> {
     return this.#guard('Service', object, () => {
@@ -83,7 +103,7 @@ export class ModelStore {
       // A Service whose labels stop matching leaves the model like a deleted one.
       if (this.#selector?.matches(service.labels) === false) this.#services.delete(key);
       else this.#services.set(key, service);
-      return this.#rebuild([key]);
+      return this.#rebuildWithDependents(key);
     });
   }
 
@@ -91,8 +111,50 @@ export class ModelStore {
     return this.#guard('Service', object, () => {
       const ref = readRef('Service', object);
       const key = serviceKey(ref.namespace, ref.name);
-      return this.#services.delete(key) ? this.#rebuild([key]) : nothing;
+      return this.#services.delete(key) ? this.#rebuildWithDependents(key) : nothing;
     });
+  }
+
+  /**
+   * Adds or replaces a GRPCRoute or HTTPRoute; returns the keys of the Services whose model
+   * changed (its parents, old and new). A version that cannot be read is skipped like any
+   * malformed object, and its last good version stays; with none, its status says why.
+   */
+  applyRoute(kind: RouteKind, object: unknown): ReadonlySet<string> {
+    return this.#guardRoute(kind, object, () => {
+      const header = readRouteHeader(kind, object);
+      if (!this.#watches(header)) return nothing;
+      let rules;
+      try {
+        rules = readRouteRules(kind, object);
+      } catch (error) {
+        const last = this.#routes.get(header.key);
+        // With no good version to keep, the Route's status says why nothing of it applies.
+        if (error instanceof KubeXdsError && (last === undefined || last.invalid !== undefined)) this.#setRoute({ ...header, rules: [], invalid: error.message });
+        throw error;
+      }
+      return this.#setRoute({ ...header, rules });
+    });
+  }
+
+  deleteRoute(kind: RouteKind, object: unknown): ReadonlySet<string> {
+    return this.#guardRoute(kind, object, () => {
+      const { namespace, name } = readRouteRef(kind, object);
+      const key = routeKey(kind, namespace, name);
+      if (this.#routes.get(key) === undefined) return nothing;
+      return this.#rebuild(this.#routes.delete(key), false, [key]);
+    });
+  }
+
+  #setRoute(route: Parameters<RouteIndex['set']>[0]): ReadonlySet<string> {
+    return this.#rebuild(this.#routes.set(route), false, [route.key]);
+  }
+
+  /** A Service changed: its own model, and the entries that name it as a backend. */
+  #rebuildWithDependents(key: string): ReadonlySet<string> {
+    const changed = new Set(this.#rebuild([key]));
+    for (const parent of this.#rebuild(this.#routes.parentsOfBackend(key), false)) changed.add(parent);
+    return changed;
   }
 
   applySlice(object: unknown): ReadonlySet<string> {
@@ -149,33 +211,104 @@ export class ModelStore {
   rebuildDeferred(): ReadonlySet<string> {
     const keys = this.#deferred ?? nothing;
     this.#deferred = undefined;
-    return this.#rebuild(keys);
+    const routes = [...this.#deferredRoutes];
+    this.#deferredRoutes.clear();
+    return this.#rebuild(keys, true, routes);
   }
 
-  #rebuild(keys: Iterable<string | undefined>): ReadonlySet<string> {
+  /**
+   * Rebuilds these Services' models (`full`: endpoints too; else only their route entries)
+   * and the statuses of their Routes and of `routes`; returns the keys whose model changed.
+   */
+  #rebuild(keys: Iterable<string | undefined>, full = true, routes: Iterable<string> = []): ReadonlySet<string> {
     const changed = new Set<string>();
+    const touched = new Set(routes);
     for (const key of new Set(keys)) {
       if (key === undefined) continue;
-      if (this.#deferred !== undefined) this.#deferred.add(key);
-      else if (this.#rebuildOne(key)) changed.add(key);
+      if (this.#deferred !== undefined) {
+        this.#deferred.add(key);
+        continue;
+      }
+      if (this.#rebuildOne(key, full)) changed.add(key);
+      for (const route of this.#routes.attachedTo(key)) touched.add(route);
     }
+    if (this.#deferred !== undefined) touched.forEach((route) => this.#deferredRoutes.add(route));
+    else this.#refreshStatuses(touched);
     return changed;
   }
 
-  #rebuildOne(key: string): boolean {
+  #rebuildOne(key: string, full: boolean): boolean {
     const service = this.#services.get(key);
+    const routes = this.#routes.join(key, service, (backend) => this.#backendProblem(backend) === undefined);
     if (service === undefined) return this.#models.delete(key);
-    const model = buildServiceModel(service, this.#slicesByService.get(key)?.values() ?? []);
-    if (isDeepStrictEqual(this.#models.get(key), model)) return false;
+    const current = this.#models.get(key);
+    const base = full || current === undefined ? buildServiceModel(service, this.#slicesByService.get(key)?.values() ?? []) : current;
+    const model = withRoutes(base, routes);
+    if (isDeepStrictEqual(current, model)) return false;
     this.#models.set(key, model);
     return true;
   }
 
+  #backendProblem(backend: BackendRefRecord): BackendProblem | undefined {
+    const ref = `${backend.namespace}/${backend.name}`;
+    if (backend.invalidKind !== undefined) return { reason: 'InvalidKind', message: `backendRef ${ref} is a ${backend.invalidKind}: only core Services are supported` };
+    const service = this.#services.get(serviceKey(backend.namespace, backend.name));
+    if (service === undefined) {
+      const unwatched = this.#namespaces !== undefined && !this.#namespaces.has(backend.namespace) ? ' (kube-xds does not watch its namespace)' : '';
+      return { reason: 'BackendNotFound', message: `Service ${ref} does not exist${unwatched}` };
+    }
+    if (!service.ports.some((port) => port.port === backend.port)) return { reason: 'BackendNotFound', message: `Service ${ref} has no port ${backend.port}` };
+    return undefined;
+  }
+
+  #refreshStatuses(routes: ReadonlySet<string>): void {
+    if (routes.size === 0) return;
+    for (const [key, status] of this.#routes.refreshStatuses(routes, (backend) => this.#backendProblem(backend))) {
+      this.#warnAbout(key, status);
+      try {
+        this.#onRouteStatus?.(key, status);
+      } catch (error) {
+        log.error({ route: key, error: (error as Error).message }, 'a route status listener failed');
+      }
+    }
+  }
+
+  /** Once per Route version and problem: a Route not (wholly) applied is logged, with why. */
+  #warnAbout(key: string, status: RouteStatusModel | undefined): void {
+    if (status === undefined || healthy(status)) {
+      this.#warned.delete(key);
+      return;
+    }
+    const problems = status.parents.flatMap((parent) =>
+      parent.conditions
+        .filter((condition) => condition.type === 'PartiallyInvalid' || condition.status === 'False')
+        .map((condition) => ({ parent: `${String(parent.parentRef.namespace ?? status.namespace)}/${String(parent.parentRef.name)}`, condition: condition.type, reason: condition.reason, message: condition.message })),
+    );
+    const signature = JSON.stringify([status.generation, problems]);
+    if (this.#warned.get(key) === signature) return;
+    this.#warned.set(key, signature);
+    log.warn({ route: key, generation: status.generation, problems }, 'a Route is not wholly applied; its status says why');
+  }
+
   #guard(kind: ObjectKind, object: unknown, change: () => ReadonlySet<string>): ReadonlySet<string> {
+    return this.#guarded(kind, () => {
+      const ref = readRef(kind, object);
+      return `${kind}/${refKey(ref)}`;
+    }, change);
+  }
+
+  #guardRoute(kind: RouteKind, object: unknown, change: () => ReadonlySet<string>): ReadonlySet<string> {
+    return this.#guarded(kind, () => {
+      const { namespace, name } = readRouteRef(kind, object);
+      return routeKey(kind, namespace, name);
+    }, change);
+  }
+
+  /** `identify` gives the object's `kind/namespace/name` (or throws KXDS_BAD_OBJECT). */
+  #guarded(kind: string, identify: () => string, change: () => ReadonlySet<string>): ReadonlySet<string> {
     let key: string | undefined;
     try {
-      const ref = readRef(kind, object);
-      key = `${kind}/${refKey(ref)}`;
+      key = identify();
       const changed = change();
       this.#rejected.delete(key);
       return changed;
@@ -184,9 +317,16 @@ export class ModelStore {
       this.#badObjects++;
       // Only an apply can fail once the object is identified; a deletion needs nothing more.
       if (key !== undefined) this.#rejected.add(key);
-      log.warn({ code: error.code, error: error.message, ...error.context }, 'skipping a malformed Kubernetes object');
+      log.warn({ code: error.code, error: error.message, ...error.context, kind }, 'skipping a malformed Kubernetes object');
       this.#onBadObject?.(error);
       return nothing;
     }
   }
+}
+
+/** The model with these route entries (none: no `routes` field, as before Routes existed). */
+function withRoutes(base: ServiceModel, routes: readonly RouteEntryModel[]): ServiceModel {
+  const { routes: _previous, ...rest } = base;
+  if (routes.length === 0) return _previous === undefined ? base : Object.freeze(rest);
+  return Object.freeze({ ...rest, routes });
 }

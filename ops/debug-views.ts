@@ -5,7 +5,7 @@ import type { ClientView } from '../control-plane/ads-server.ts';
 import type { StreamStatus, SyncState } from '../control-plane/stream-status.ts';
 import type { TypeUrl } from '../control-plane/types.ts';
 import type { ServiceModel } from '../k8s/model.ts';
-import type { SourceStatus } from '../k8s/source.ts';
+import type { RouteStatusModel, SourceStatus } from '../k8s/source.ts';
 import type { OpsParts } from './parts.ts';
 import { anyToJson } from './proto-json.ts';
 
@@ -64,10 +64,13 @@ export interface ModelView {
   readonly ready: boolean;
   readonly source: SourceStatus;
   readonly services: readonly ServiceModel[];
+  /** The status of each GRPCRoute and HTTPRoute attached to a Service, sorted by kind, namespace, name. */
+  readonly routes: readonly RouteStatusModel[];
 }
 
 /** `/debug/model`: the model the snapshots are built from, sorted by namespace, then name. */
 export function modelView(parts: OpsParts): ModelView {
   const services = [...parts.source.services().values()].sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.name, b.name));
-  return { ready: parts.ready(), source: parts.source.status(), services };
+  const routes = [...(parts.source.routeStatuses?.() ?? new Map<string, RouteStatusModel>())].sort(([a], [b]) => compareText(a, b)).map(([, status]) => status);
+  return { ready: parts.ready(), source: parts.source.status(), services, routes };
 }

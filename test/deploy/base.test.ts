@@ -63,8 +63,19 @@ function grants(role: Role): string[] {
     .sort();
 }
 
-/** All kube-xds needs: list and watch, on Services and EndpointSlices. */
-const readOnly = ['/services:list', '/services:watch', 'discovery.k8s.io/endpointslices:list', 'discovery.k8s.io/endpointslices:watch'];
+/** All kube-xds needs: list and watch on Services, EndpointSlices and Routes, and patch on the Routes' status alone. */
+const needed = [
+  '/services:list',
+  '/services:watch',
+  'discovery.k8s.io/endpointslices:list',
+  'discovery.k8s.io/endpointslices:watch',
+  'gateway.networking.k8s.io/grpcroutes/status:patch',
+  'gateway.networking.k8s.io/grpcroutes:list',
+  'gateway.networking.k8s.io/grpcroutes:watch',
+  'gateway.networking.k8s.io/httproutes/status:patch',
+  'gateway.networking.k8s.io/httproutes:list',
+  'gateway.networking.k8s.io/httproutes:watch',
+];
 
 /** The namespaces the control plane is told to watch: its --namespace flags, else KUBE_XDS_NAMESPACE. */
 function watchedNamespaces(container: Container): string[] {
@@ -93,10 +104,10 @@ function servePorts(container: Container): { xds: number; probe: number; admin: 
   return { xds: addressPort(xds), probe: addressPort(probe), admin: parseAddress('admin-address', admin) };
 }
 
-test('ClusterRole: exactly list and watch on services and endpointslices', () => {
+test('ClusterRole: exactly list and watch on services, endpointslices and routes, and patch on route status', () => {
   const roles = ofKind<Role>(base(), 'ClusterRole');
   assert.is(roles.length, 1);
-  assert.equal(grants(roles[0]!), readOnly);
+  assert.equal(grants(roles[0]!), needed);
   assert.is(ofKind(base(), 'Role').length, 0, 'no namespaced Roles either');
 });
 
@@ -200,7 +211,7 @@ test('deploy/namespaced: a Role and a RoleBinding in each watched namespace and 
   assert.equal(roles.map((role) => role.metadata.namespace).sort(), [...watched].sort(), 'Roles exactly in the watched namespaces');
   assert.equal(bindings.map((binding) => binding.metadata.namespace).sort(), [...watched].sort(), 'RoleBindings exactly in the watched namespaces');
   const subject = serviceAccountSubject(rendered);
-  for (const role of roles) assert.equal(grants(role), readOnly, `Role ${role.metadata.namespace}/${role.metadata.name}`);
+  for (const role of roles) assert.equal(grants(role), needed, `Role ${role.metadata.namespace}/${role.metadata.name}`);
   for (const binding of bindings) {
     const role = roles.find((candidate) => candidate.metadata.namespace === binding.metadata.namespace);
     assert.equal(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role!.metadata.name }, `RoleBinding in ${binding.metadata.namespace}`);

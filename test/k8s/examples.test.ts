@@ -52,7 +52,7 @@ test('examples/file-source: a gRPC Service drained in one of two zones, and an H
         annotations: {},
       },
     });
-    assert.equal(source.status(), { synced: true, connected: true, badObjects: 0, rejectedObjects: 0, duplicateObjects: 0, restarts: 0 });
+    assert.equal(source.status(), { synced: true, connected: true, badObjects: 0, rejectedObjects: 0, duplicateObjects: 0, restarts: 0, routes: { total: 0, withProblems: 0 } });
     assert.equal(log.lines.filter((line) => line.level !== 'info' && line.level !== 'debug'), []);
   } finally {
     await source.stop();

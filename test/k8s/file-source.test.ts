@@ -25,7 +25,7 @@ test('initial load: multi-document YAML, JSON lists, other kinds and other files
     assert.equal([...h.source.services().keys()].sort(), ['default/untyped', 'default/web', 'shop/api']);
     assert.equal(h.endpoints('default/web'), ['10.0.0.1:50051']);
     assert.equal(h.endpoints('shop/api'), ['10.0.1.1:50051']);
-    assert.equal(h.source.status(), { synced: true, connected: true, badObjects: 0, rejectedObjects: 0, duplicateObjects: 0, restarts: 0 });
+    assert.equal(h.source.status(), { synced: true, connected: true, badObjects: 0, rejectedObjects: 0, duplicateObjects: 0, restarts: 0, routes: { total: 0, withProblems: 0 } });
   });
 });
 

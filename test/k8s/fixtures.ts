@@ -54,3 +54,47 @@ export function slice(name: string, spec: SliceSpec = {}): Json {
 export function endpoint(address: string, extra: Json = {}): Json {
   return { addresses: [address], ...extra };
 }
+
+export interface RouteSpec {
+  namespace?: string;
+  /** RFC 3339; precedence breaks ties by age. */
+  createdAt?: string;
+  generation?: number;
+  /** Default: the Service `parent` in the Route's namespace, every port. */
+  parentRefs?: Json[];
+  rules?: Json[];
+  status?: Json;
+}
+
+function route(kind: 'GRPCRoute' | 'HTTPRoute', name: string, spec: RouteSpec): Json {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind,
+    metadata: {
+      name,
+      namespace: spec.namespace ?? 'default',
+      ...(spec.createdAt === undefined ? {} : { creationTimestamp: spec.createdAt }),
+      ...(spec.generation === undefined ? {} : { generation: spec.generation }),
+    },
+    spec: { parentRefs: spec.parentRefs ?? [serviceParent('parent')], rules: spec.rules ?? [] },
+    ...(spec.status === undefined ? {} : { status: spec.status }),
+  };
+}
+
+export function grpcRoute(name: string, spec: RouteSpec = {}): Json {
+  return route('GRPCRoute', name, spec);
+}
+
+export function httpRoute(name: string, spec: RouteSpec = {}): Json {
+  return route('HTTPRoute', name, spec);
+}
+
+/** A mesh parentRef: a core Service. */
+export function serviceParent(name: string, extra: Json = {}): Json {
+  return { group: '', kind: 'Service', name, ...extra };
+}
+
+/** A backendRef to a Service port. */
+export function backend(name: string, port: number, extra: Json = {}): Json {
+  return { name, port, ...extra };
+}

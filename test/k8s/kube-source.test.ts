@@ -79,7 +79,7 @@ test('initial sync: start resolves with the listed state, and it is not replayed
   await withKube(seedWeb, {}, async (h) => {
     assert.equal([...h.source.services().keys()], ['default/web']);
     assert.equal(h.endpoints('default/web'), ['10.0.0.1:50051']);
-    assert.equal(h.source.status(), { synced: true, connected: true, badObjects: 0, rejectedObjects: 0, duplicateObjects: 0, restarts: 0 });
+    assert.equal(h.source.status(), { synced: true, connected: true, badObjects: 0, rejectedObjects: 0, duplicateObjects: 0, restarts: 0, routes: { total: 0, withProblems: 0 } });
     assert.equal(h.batches, []);
   });
 });

@@ -1,6 +1,9 @@
 // An in-process Kubernetes API server for Services and EndpointSlices, speaking the real
 // list/watch protocol (resourceVersion, chunked JSON lines, BOOKMARK, ERROR 410 Gone) so
 // tests drive the real Kubernetes source against it, plus the faults real API servers have.
+// GRPCRoutes and HTTPRoutes (gateway.networking.k8s.io/v1) are served once installRouteCrds()
+// is called, 404 before, as without their CRDs; their /status subresource takes merge
+// patches (with a resourceVersion precondition), each recorded in statusWrites.
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,7 +13,7 @@ import { stringify } from 'yaml';
 import { directAccess, type ApiAccess } from '../../k8s/api-access.ts';
 import { parseSelector, type LabelSelector } from '../../k8s/selector.ts';
 
-export type Resource = 'services' | 'endpointslices';
+export type Resource = 'services' | 'endpointslices' | 'grpcroutes' | 'httproutes';
 
 type Json = Record<string, unknown>;
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -18,12 +21,31 @@ type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 const types: Record<Resource, { kind: string; apiVersion: string }> = {
   services: { kind: 'Service', apiVersion: 'v1' },
   endpointslices: { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1' },
+  grpcroutes: { kind: 'GRPCRoute', apiVersion: 'gateway.networking.k8s.io/v1' },
+  httproutes: { kind: 'HTTPRoute', apiVersion: 'gateway.networking.k8s.io/v1' },
 };
+
+const routeResources: readonly Resource[] = ['grpcroutes', 'httproutes'];
 
 const routes: readonly [RegExp, Resource][] = [
   [/^\/api\/v1(?:\/namespaces\/([^/]+))?\/services$/, 'services'],
   [/^\/apis\/discovery\.k8s\.io\/v1(?:\/namespaces\/([^/]+))?\/endpointslices$/, 'endpointslices'],
+  [/^\/apis\/gateway\.networking\.k8s\.io\/v1(?:\/namespaces\/([^/]+))?\/grpcroutes$/, 'grpcroutes'],
+  [/^\/apis\/gateway\.networking\.k8s\.io\/v1(?:\/namespaces\/([^/]+))?\/httproutes$/, 'httproutes'],
 ];
+
+const statusPath = /^\/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/([^/]+)\/(grpcroutes|httproutes)\/([^/]+)\/status$/;
+
+/** One merge patch of a Route's status, as received, and how it was answered. */
+export interface StatusWrite {
+  readonly resource: Resource;
+  readonly namespace: string;
+  readonly name: string;
+  /** The patch body. */
+  readonly patch: Json;
+  /** 200, or 409 when its resourceVersion was not current, 404 when there is no such Route. */
+  readonly status: number;
+}
 
 interface Change {
   readonly rv: number;
@@ -43,7 +65,7 @@ interface Watcher {
 
 export interface RequestRecord {
   readonly resource: Resource;
-  readonly verb: 'list' | 'watch';
+  readonly verb: 'list' | 'watch' | 'patch';
   /** A list's page size, and the token of a page after the first. */
   readonly limit?: number;
   readonly continue?: string;
@@ -57,7 +79,11 @@ export interface RequestRecord {
 export class FakeApiServer {
   readonly #server: Server;
   readonly #scheme: 'http' | 'https';
-  readonly #objects: Record<Resource, Map<string, Json>> = { services: new Map(), endpointslices: new Map() };
+  readonly #objects: Record<Resource, Map<string, Json>> = { services: new Map(), endpointslices: new Map(), grpcroutes: new Map(), httproutes: new Map() };
+  #routeCrds = false;
+  #statusConflicts = 0;
+  /** Every status patch of a Route, oldest first. */
+  readonly statusWrites: StatusWrite[] = [];
   #history: Change[] = [];
   #rv = 100;
   /** Watches from a resourceVersion older than this get 410 Gone. */
@@ -71,6 +97,8 @@ export class FakeApiServer {
   #port = 0;
   /** Every list and watch request, oldest first. */
   readonly requests: RequestRecord[] = [];
+  /** The paths of Route requests answered 404 because the Route CRDs are not installed, oldest first. */
+  readonly notFound: string[] = [];
 
   private constructor(tls?: TlsOptions) {
     const handle = (request: IncomingMessage, response: ServerResponse) => this.#handle(request, response);
@@ -127,10 +155,20 @@ export class FakeApiServer {
       metadata: {
         ...metadata,
         uid: previousMeta?.uid ?? randomUUID(),
-        creationTimestamp: previousMeta?.creationTimestamp ?? new Date().toISOString(),
+        creationTimestamp: previousMeta?.creationTimestamp ?? metadata.creationTimestamp ?? new Date().toISOString(),
         resourceVersion: String(rv),
       },
     };
+    if (routeResources.includes(resource)) {
+      // As for a CRD with a status subresource: the generation counts spec changes, and an
+      // update keeps the status (a test may seed one when it creates the Route).
+      const specChanged = previous === undefined || JSON.stringify(previous.spec) !== JSON.stringify(object.spec);
+      (stored.metadata as Json).generation = previous === undefined ? 1 : Number(previousMeta?.generation ?? 1) + (specChanged ? 1 : 0);
+      if (previous !== undefined) {
+        if (previous.status === undefined) delete stored.status;
+        else stored.status = previous.status;
+      }
+    }
     this.#objects[resource].set(key, stored);
     this.#publish({ rv, resource, type: previous ? 'MODIFIED' : 'ADDED', object: stored, ...(previous ? { previous } : {}) });
     return stored;
@@ -158,6 +196,28 @@ export class FakeApiServer {
     const rv = ++this.#rv;
     const object = { ...previous, metadata: { ...(previous.metadata as Json), resourceVersion: String(rv) } };
     this.#publish({ rv, resource, type: 'DELETED', object, previous });
+  }
+
+  /** Serves GRPCRoutes and HTTPRoutes from now on, as once their CRDs are installed. */
+  installRouteCrds(): void {
+    this.#routeCrds = true;
+  }
+
+  /** Answers 404 for the Route kinds again (their stored objects are forgotten) and ends their watches. */
+  uninstallRouteCrds(): void {
+    this.#routeCrds = false;
+    for (const resource of routeResources) this.#objects[resource].clear();
+    for (const watcher of this.#watchers) if (routeResources.includes(watcher.resource)) watcher.response.end();
+  }
+
+  /** Answers the next `count` status patches with 409 Conflict, as if another writer had just won. */
+  conflictStatusWrites(count: number): void {
+    this.#statusConflicts = count;
+  }
+
+  /** The stored object, if any. */
+  get(resource: Resource, namespace: string, name: string): Json | undefined {
+    return this.#objects[resource].get(`${namespace}/${name}`);
   }
 
   openWatches(resource?: Resource): number {
@@ -255,8 +315,14 @@ export class FakeApiServer {
       const { status } = this.#failures;
       return sendStatus(response, status, 'InternalError', `injected failure ${status}`);
     }
+    const status = statusPath.exec(url.pathname);
+    if (status !== null && request.method === 'PATCH' && this.#routeCrds) return this.#patchStatus(request, response, status[2] as Resource, status[1]!, status[3]!);
     const route = routes.map(([pattern, resource]) => [pattern.exec(url.pathname), resource] as const).find(([match]) => match);
     if (route === undefined || request.method !== 'GET') return sendStatus(response, 404, 'NotFound', `no route for ${request.method} ${url.pathname}`);
+    if (routeResources.includes(route[1]) && !this.#routeCrds) {
+      this.notFound.push(url.pathname);
+      return sendStatus(response, 404, 'NotFound', 'the server could not find the requested resource');
+    }
     const [match, resource] = route;
     const namespace = match?.[1];
     const labelSelector = url.searchParams.get('labelSelector') ?? undefined;
@@ -275,6 +341,34 @@ export class FakeApiServer {
     const watcher: Watcher = { resource, namespace, selector: parseSelector(labelSelector ?? ''), response };
     if (watch) this.#watch(watcher, resourceVersion ?? '');
     else this.#list(watcher, Number(url.searchParams.get('limit') ?? 0), url.searchParams.get('continue') ?? undefined);
+  }
+
+  /** A JSON merge patch of a Route's status, refused with 409 when it names an older resourceVersion. */
+  #patchStatus(request: IncomingMessage, response: ServerResponse, resource: Resource, namespace: string, name: string): void {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const patch = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Json;
+      this.requests.push({ resource, verb: 'patch', namespace, ...(request.headers.authorization === undefined ? {} : { authorization: request.headers.authorization }) });
+      const key = `${namespace}/${name}`;
+      const previous = this.#objects[resource].get(key);
+      const wanted = (patch.metadata as Json | undefined)?.resourceVersion;
+      const stale = wanted !== undefined && wanted !== (previous?.metadata as Json | undefined)?.resourceVersion;
+      const conflict = stale || (this.#statusConflicts > 0 && this.#statusConflicts-- > 0);
+      const code = previous === undefined ? 404 : conflict ? 409 : 200;
+      this.statusWrites.push({ resource, namespace, name, patch, status: code });
+      if (previous === undefined) return sendStatus(response, 404, 'NotFound', `${resource} ${key} not found`);
+      if (code === 409) return sendStatus(response, 409, 'Conflict', 'the object has been modified; please apply your changes to the latest version and try again');
+      const rv = ++this.#rv;
+      const stored: Json = {
+        ...previous,
+        status: mergePatchOf(previous.status, patch.status),
+        metadata: { ...(previous.metadata as Json), resourceVersion: String(rv) },
+      };
+      this.#objects[resource].set(key, stored);
+      this.#publish({ rv, resource, type: 'MODIFIED', object: stored, previous });
+      sendJson(response, 200, this.#withType(resource, stored));
+    });
   }
 
   /** One list, or with `limit` its first page; later pages come from the same snapshot, as etcd gives them. */
@@ -348,6 +442,17 @@ export class FakeApiServer {
   #write(watcher: Watcher, event: Json): void {
     if (!watcher.response.writableEnded) watcher.response.write(`${JSON.stringify(event)}\n`);
   }
+}
+
+/** RFC 7386: objects merge key by key (null deletes), anything else replaces. */
+function mergePatchOf(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return structuredClone(patch);
+  const result: Json = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Json) } : {};
+  for (const [key, value] of Object.entries(patch as Json)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatchOf(result[key], value);
+  }
+  return result;
 }
 
 function gone(currentRv: number, requested?: string): Json {

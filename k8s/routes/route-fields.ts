@@ -1,0 +1,86 @@
+// Field checks the Gateway API's schema makes (apis/v1/*_types.go) that ObjectReader does not
+// know: durations, header names, bounded strings and lists, and regular expressions Envoy
+// and gRPC (both RE2) can run.
+import type { ObjectReader } from '../fields.ts';
+
+/** Thrown by a match reader for what the schema allows and kube-xds does not support: the rule is dropped. */
+export class UnsupportedRule extends Error {}
+
+/** GEP-2257 durations: up to four number+unit parts, e.g. "1h30m", "500ms", "0s". */
+const durationPattern = /^([0-9]{1,5}(h|m|s|ms)){1,4}$/;
+const durationUnitsMs: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
+
+/** A Gateway API duration in milliseconds. */
+export function readDuration(reader: ObjectReader, value: unknown, field: string): number {
+  if (typeof value !== 'string' || !durationPattern.test(value)) {
+    return reader.fail(field, 'must be a Gateway API duration such as "10s", "500ms" or "1h30m" (GEP-2257)', value);
+  }
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(/([0-9]+)(h|ms|m|s)/g)) total += Number(amount) * durationUnitsMs[unit!]!;
+  return total;
+}
+
+/** HeaderName: the token characters of RFC 7230, 1 to 256 of them. Also query parameter names. */
+const headerNamePattern = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
+
+export function readHeaderName(reader: ObjectReader, value: unknown, field: string): string {
+  if (typeof value === 'string' && value.length <= 256 && headerNamePattern.test(value)) return value;
+  return reader.fail(field, 'must be a header name (1 to 256 token characters of RFC 7230)', value);
+}
+
+export function readText(reader: ObjectReader, value: unknown, field: string, maxLength: number, minLength = 1): string {
+  if (typeof value === 'string' && value.length >= minLength && value.length <= maxLength) return value;
+  return reader.fail(field, `must be a string of ${minLength} to ${maxLength} characters`, value);
+}
+
+/** A list of at most `max` items (a missing list is empty). */
+export function readList(reader: ObjectReader, value: unknown, field: string, max: number): readonly unknown[] {
+  const items = reader.list(value, field);
+  if (items.length > max) reader.fail(field, `must have at most ${max} items, got ${items.length}`);
+  return items;
+}
+
+export function readInteger(reader: ObjectReader, value: unknown, field: string, min: number, max: number): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  return reader.fail(field, `must be an integer ${min}..${max}`, value);
+}
+
+/**
+ * Why `pattern` cannot be used as a regular expression by Envoy and gRPC, or undefined when
+ * it can. Both run RE2, which has no lookaround and no backreferences; JavaScript's parser
+ * checks the rest of the syntax (after RE2's leading flag group, e.g. `(?i)`, which it lacks).
+ */
+export function regexProblem(pattern: string): string | undefined {
+  const body = pattern.replace(/^\(\?[imsU]+\)/, '');
+  try {
+    new RegExp(body, 'u');
+  } catch {
+    try {
+      new RegExp(body);
+    } catch (error) {
+      return `is not a valid regular expression (${(error as Error).message})`;
+    }
+  }
+  return unsupportedSyntax(body);
+}
+
+/** Lookarounds and backreferences, found by a scan that skips escapes and character classes. */
+function unsupportedSyntax(pattern: string): string | undefined {
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i];
+    if (char === '\\') {
+      const next = pattern[i + 1] ?? '';
+      if (!inClass && (/[1-9]/.test(next) || next === 'k')) return 'uses a backreference, which RE2 (Envoy, gRPC) does not support';
+      i++;
+    } else if (inClass) {
+      if (char === ']') inClass = false;
+    } else if (char === '[') {
+      inClass = true;
+      if (pattern[i + 1] === ']') i++; // a leading "]" is a literal member
+    } else if (char === '(' && /^\(\?<?[=!]/.test(pattern.slice(i, i + 4))) {
+      return 'uses a lookaround ((?=, (?!, (?<=, (?<!), which RE2 (Envoy, gRPC) does not support';
+    }
+  }
+  return undefined;
+}
