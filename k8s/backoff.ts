@@ -31,3 +31,17 @@ export class Backoff {
     return Math.round(step / 2 + (Math.random() * step) / 2);
   }
 }
+
+/** Resolves after `ms`, or at once when `signal` aborts (a source or writer stopping). */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}

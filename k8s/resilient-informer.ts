@@ -10,7 +10,7 @@ import { describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import type { ApiAccess } from './api-access.ts';
 import { ApiStatusError, listCollection, watchCollection, type Query } from './api-requests.ts';
-import { Backoff, type BackoffOptions } from './backoff.ts';
+import { Backoff, pause, type BackoffOptions } from './backoff.ts';
 import type { SourceObserver } from './source.ts';
 
 export interface WatchedResource {
@@ -163,7 +163,7 @@ export class ResilientInformer {
       this.#synced = true;
       this.#firstList.resolve();
     }
-    await this.#sleep(this.#resource.optional!.recheckMs);
+    await pause(this.#resource.optional!.recheckMs, this.#stopped.signal);
   }
 
   async #list(): Promise<void> {
@@ -214,7 +214,7 @@ export class ResilientInformer {
         },
       });
       // A server that closes every watch at once must not be asked again in a tight loop.
-      if (outcome === 'closed' && !heard) await this.#sleep(this.#quietCloses.next());
+      if (outcome === 'closed' && !heard) await pause(this.#quietCloses.next(), this.#stopped.signal);
     } catch (error) {
       if (error !== gone && !(error instanceof ApiStatusError && error.status === 410)) throw error;
       this.#resourceVersion = '';
@@ -264,25 +264,10 @@ export class ResilientInformer {
     this.#events.failed(message);
     const delayMs = this.#backoff.next();
     log.warn({ resource: this.path, error: message, retryInMs: delayMs }, 'kubernetes list/watch failed; restarting it');
-    await this.#sleep(delayMs);
+    await pause(delayMs, this.#stopped.signal);
     if (this.#stopping) return;
     this.#restarts++;
     this.#options.observer?.restarted(this.#resource.kind);
-  }
-
-  /** Resolves after `ms`, or at once when stopped. */
-  #sleep(ms: number): Promise<void> {
-    const signal = this.#stopped.signal;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done);
-    });
   }
 
   #deliver(type: EventType, handle: (object: unknown) => void, object: unknown): void {

@@ -11,7 +11,7 @@ import { describeError } from '../../common/errors.ts';
 import { log } from '../../common/log.ts';
 import type { ApiAccess } from '../api-access.ts';
 import { ApiStatusError, mergePatch } from '../api-requests.ts';
-import { Backoff, type BackoffOptions } from '../backoff.ts';
+import { Backoff, pause, type BackoffOptions } from '../backoff.ts';
 import { routeKey, type RouteKind } from './route-record.ts';
 import { MESH_CONTROLLER_NAME, type RouteCondition, type RouteStatusModel } from './route-status.ts';
 
@@ -130,7 +130,7 @@ export class RouteStatusWriter {
         const delayMs = this.#backoff.next();
         const quiet = error instanceof ApiStatusError && error.status === 409;
         (quiet ? log.debug : log.warn).call(log, { route: key, error: describeError(error), retryInMs: delayMs }, 'writing a Route status failed; trying again');
-        await this.#sleep(delayMs);
+        await pause(delayMs, this.#stopped.signal);
         if (this.#observed.has(key)) this.#pending.add(key);
       }
     }
@@ -161,20 +161,6 @@ export class RouteStatusWriter {
     const before = written.filter((parent) => isDeepStrictEqual(parent.parentRef, parentRef)).flatMap(conditionsOf).find((old) => old.type === condition.type);
     const kept = before?.status === condition.status && typeof before.lastTransitionTime === 'string' ? before.lastTransitionTime : undefined;
     return { ...condition, lastTransitionTime: kept ?? (this.#options.now?.() ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z') };
-  }
-
-  #sleep(ms: number): Promise<void> {
-    const signal = this.#stopped.signal;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done);
-    });
   }
 }
 
