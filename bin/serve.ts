@@ -13,6 +13,7 @@ import { fanOut } from '../control-plane/observer.ts';
 import { SnapshotCache } from '../control-plane/snapshot-cache.ts';
 import { tlsServerCredentials, type TlsCredentials } from '../control-plane/transport-security.ts';
 import { clientClasses } from '../envoy-config/resource-set.ts';
+import { unsupportedFor } from '../envoy-config/route-support.ts';
 import { FileSource } from '../k8s/file-source.ts';
 import { KubeSource } from '../k8s/kube-source.ts';
 import { loadKubeConfig } from '../k8s/kubeconfig.ts';
@@ -28,7 +29,7 @@ import type { ServeConfig } from './serve-config.ts';
 export { serveConfig, serveFlags, type ServeConfig } from './serve-config.ts';
 
 export function createSource(config: ServeConfig, observer?: SourceObserver): ModelSource {
-  const options = { namespaces: config.namespaces, selector: config.selector, observer };
+  const options = { namespaces: config.namespaces, selector: config.selector, observer, whyUnserved: unsupportedFor };
   if (config.source.kind === 'file') return new FileSource(config.source.dir, options);
   return new KubeSource(loadKubeConfig(config.source.kubeconfig), options);
 }

@@ -1,6 +1,8 @@
 // `kube-xds status`: every client connected to a running control plane and where it stands
-// on each type, read from the admin address's /debug/clients.
+// on each type, read from the admin address's /debug/clients; then the Routes not wholly
+// applied, from /debug/routes.
 import { configError } from '../common/errors.ts';
+import { routeProblemLines, type RouteStatusView } from '../ops/route-problems.ts';
 import { statusTable, type ClientStatus } from '../ops/status-table.ts';
 import { joinHostPort, parseAddress, parseDurationMs, parseFlags, single, type FlagSpec } from './flags.ts';
 
@@ -14,10 +16,12 @@ export const statusFlags: readonly FlagSpec[] = [
 export const statusNotes: readonly string[] = [
   'In a cluster, forward the admin port first: kubectl -n kube-xds port-forward deploy/kube-xds 18080',
   'CDS EDS LDS RDS: SYNCED (the client ACKed the latest response), STALE (not ACKed yet), NACKED (rejected; the message is listed below the table), NOT SENT (nothing to send yet: the class is not ready, or the names asked for do not exist) or - (not asked for).',
+  'Below the table (not with --output json): each GRPCRoute or HTTPRoute condition that is not True, and PartiallyInvalid (rules left out for every client or for some).',
   'Exits 1 when the admin address cannot be reached or no client has the --node id.',
 ];
 
 const clientsPath = '/debug/clients';
+const routesPath = '/debug/routes';
 
 // Not `import ... from 'node:http'`: help.ts imports this module, so every command would build
 // node:http's ESM facade, whose lazy WebSocket exports load undici (measured: 40-60 ms, 12 MB).
@@ -35,7 +39,8 @@ export async function runStatus(argv: readonly string[]): Promise<number> {
   if (timeoutMs === 0) throw configError('--timeout must be more than 0');
   const node = single(flags, 'node');
 
-  let clients = await fetchClients(`http://${joinHostPort(host, port)}${clientsPath}`, addressText, { ms: timeoutMs, text: timeoutText });
+  const base = `http://${joinHostPort(host, port)}`;
+  let clients = await fetchClients(`${base}${clientsPath}`, addressText, { ms: timeoutMs, text: timeoutText });
   if (node !== undefined) {
     const connected = clients.length;
     clients = clients.filter((client) => client.nodeId === node);
@@ -51,7 +56,33 @@ export async function runStatus(argv: readonly string[]): Promise<number> {
   } else {
     process.stdout.write(statusTable(clients, { now: new Date(), colour: process.stdout.isTTY === true && process.stdout.hasColors() }));
   }
+  if (output === 'table' && node === undefined) {
+    const problems = routeProblemLines(await fetchRoutes(`${base}${routesPath}`, timeoutMs));
+    if (problems !== '') process.stdout.write(`\n${problems}`);
+  }
   return 0;
+}
+
+/** The Route statuses; none from a kube-xds older than /debug/routes or one that fails to answer it (the clients are the command's point). */
+async function fetchRoutes(url: string, timeoutMs: number): Promise<RouteStatusView[]> {
+  try {
+    const answer = await get(url, timeoutMs);
+    const routes: unknown = answer.status === 200 ? JSON.parse(answer.body) : [];
+    return Array.isArray(routes) ? routes.filter(isRouteStatus) : [];
+  } catch {
+    return [];
+  }
+}
+
+function isRouteStatus(value: unknown): value is RouteStatusView {
+  const route = value as RouteStatusView | null;
+  return (
+    typeof route === 'object' &&
+    route !== null &&
+    typeof route.name === 'string' &&
+    Array.isArray(route.parents) &&
+    route.parents.every((parent) => typeof parent === 'object' && parent !== null && typeof parent.parentRef === 'object' && parent.parentRef !== null && Array.isArray(parent.conditions))
+  );
 }
 
 async function fetchClients(url: string, address: string, timeout: { ms: number; text: string }): Promise<ClientStatus[]> {

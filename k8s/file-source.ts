@@ -16,6 +16,7 @@ import { log } from '../common/log.ts';
 import { chooseDefinitions } from './definitions.ts';
 import { FolderNotices } from './folder-notices.ts';
 import { isRouteKind, manifestKinds, parseManifest, type ManifestObject, type ParsedManifest } from './manifests.ts';
+import type { RouteStatusModel } from './routes/route-status.ts';
 import { StoreSource, type StoreSourceOptions, type WatchStatus } from './store-source.ts';
 
 export interface FileSourceOptions extends StoreSourceOptions {
@@ -96,6 +97,16 @@ export class FileSource extends StoreSource {
     this.#watcher?.close();
     this.#watcher = undefined;
     await this.#scan;
+  }
+
+  /** Files have no status to write to: each Route's status is logged when it changes (and in /debug/model). */
+  protected override routeStatusChanged(key: string, status: RouteStatusModel | undefined): void {
+    if (status === undefined) return;
+    const parents = status.parents.map(({ parentRef, conditions }) => ({
+      parentRef,
+      conditions: conditions.map(({ type, status, reason, message }) => ({ type, status, reason, message })),
+    }));
+    log.info({ route: key, generation: status.generation, parents }, 'Route status');
   }
 
   /** Malformed objects and unparsable files are rejected here, never in the store. restarts: re-established folder watches. */
@@ -251,6 +262,19 @@ export class FileSource extends StoreSource {
     const servicesBefore = this.store.services().size;
     const changed = new Set<string>();
     const record = (keys: ReadonlySet<string>) => keys.forEach((key) => changed.add(key));
+    // One rebuild for the whole rescan: the files are read in name order, so a Route may come
+    // before its Service, and its status would otherwise pass through NoMatchingParent.
+    this.store.deferRebuilds();
+    try {
+      this.#applyDesired(desired, rejectedKeys, record);
+    } finally {
+      record(this.store.rebuildDeferred());
+    }
+    this.#notices.update(definitions, servicesBefore, this.store.services().size);
+    this.feed.add(changed);
+  }
+
+  #applyDesired(desired: ReadonlyMap<string, ManifestObject>, rejectedKeys: ReadonlySet<string>, record: (keys: ReadonlySet<string>) => void): void {
     for (const [key, { manifest }] of this.#applied) {
       if (desired.has(key) || rejectedKeys.has(key)) continue;
       this.#applied.delete(key);
@@ -265,8 +289,6 @@ export class FileSource extends StoreSource {
       this.observer.event(manifest.kind, previous === undefined ? 'ADDED' : 'MODIFIED');
       record(this.#apply(manifest));
     }
-    this.#notices.update(definitions, servicesBefore, this.store.services().size);
-    this.feed.add(changed);
   }
 
   #apply({ kind, object }: ManifestObject): ReadonlySet<string> {

@@ -2,6 +2,7 @@
 // for onChange listeners, and the half of status() those two know. A source adds how it
 // loads and follows the objects (start, stop) and how its watch is doing (watchStatus).
 import { ChangeFeed, type ChangeListener } from './change-feed.ts';
+import type { WhyUnserved } from './client-support.ts';
 import type { ServiceModel } from './model.ts';
 import { healthy, type RouteStatusModel } from './routes/route-status.ts';
 import type { ModelSource, SourceObserver, SourceStatus } from './source.ts';
@@ -10,6 +11,8 @@ import { ModelStore, type StoreFilter } from './store.ts';
 export interface StoreSourceOptions extends StoreFilter {
   /** Told about watch events, relists and restarts (metrics). */
   readonly observer?: SourceObserver;
+  /** Which client classes are not served a route entry, and why, for Route status; bin/serve.ts passes envoy-config's. */
+  readonly whyUnserved?: WhyUnserved;
 }
 
 const noSourceObserver: SourceObserver = Object.freeze({ event() {}, relisted() {}, restarted() {} });
@@ -33,10 +36,11 @@ export abstract class StoreSource implements ModelSource {
   protected lastError: string | undefined;
   protected readonly observer: SourceObserver;
 
-  constructor({ namespaces, selector, observer }: StoreSourceOptions) {
+  constructor({ namespaces, selector, observer, whyUnserved }: StoreSourceOptions) {
     this.store = new ModelStore({
       namespaces,
       selector,
+      whyUnserved,
       onBadObject: (error) => (this.lastError = error.message),
       onRouteStatus: (key, status) => this.routeStatusChanged(key, status),
     });

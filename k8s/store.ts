@@ -8,6 +8,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ErrorCode, KubeXdsError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
+import type { WhyUnserved } from './client-support.ts';
 import { serviceKey, type ServiceModel } from './model.ts';
 import {
   buildServiceModel,
@@ -38,6 +39,8 @@ export interface StoreOptions extends StoreFilter {
   readonly onBadObject?: (error: KubeXdsError) => void;
   /** Told about each Route whose status changed (undefined: the Route is gone), after the models are rebuilt. */
   readonly onRouteStatus?: (key: string, status: RouteStatusModel | undefined) => void;
+  /** Which client classes are not served a route entry, and why: reported in the Route's status (PartiallyInvalid). */
+  readonly whyUnserved?: WhyUnserved;
 }
 
 const nothing: ReadonlySet<string> = new Set();
@@ -55,7 +58,7 @@ export class ModelStore {
   /** ...and the same slices grouped by the key of the Service they name. */
   readonly #slicesByService = new Map<string, Map<string, SliceRecord>>();
   readonly #models = new Map<string, ServiceModel>();
-  readonly #routes = new RouteIndex();
+  readonly #routes: RouteIndex;
   /** Keys whose model is rebuilt later, by rebuildDeferred(); undefined: at once. */
   #deferred: Set<string> | undefined;
   /** Routes whose status is recomputed by rebuildDeferred(). */
@@ -73,6 +76,7 @@ export class ModelStore {
     this.#selector = options.selector;
     this.#onBadObject = options.onBadObject;
     this.#onRouteStatus = options.onRouteStatus;
+    this.#routes = new RouteIndex(options.whyUnserved);
   }
 
   /** The current models by `namespace/name`: a live view, updated in place. */

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import type { RecentActivity } from './activity.ts';
-import { clientsView, configView, modelView } from './debug-views.ts';
+import { clientsView, configView, modelView, routesView } from './debug-views.ts';
 import type { Metrics } from './metrics.ts';
 import type { OpsParts } from './parts.ts';
 
@@ -41,7 +41,7 @@ const json = (status: number, value: unknown): Reply => ({ status, type: 'applic
 const jsonError = (status: number, error: string): Reply => json(status, { error });
 
 const probePaths = ['/healthz', '/readyz', '/metrics'];
-const adminPaths = ['/', '/debug/clients', '/debug/config?node=ID', '/debug/model', '/debug/activity', ...probePaths];
+const adminPaths = ['/', '/debug/clients', '/debug/config?node=ID', '/debug/model', '/debug/routes', '/debug/activity', ...probePaths];
 
 export class AdminServer {
   readonly #parts: AdminParts;
@@ -67,6 +67,7 @@ export class AdminServer {
       ['/debug/clients', () => json(200, clientsView(this.#parts))],
       ['/debug/config', (query) => this.#config(query)],
       ['/debug/model', () => json(200, modelView(this.#parts))],
+      ['/debug/routes', () => json(200, routesView(this.#parts))],
       ['/debug/activity', () => json(200, this.#parts.activity.toJSON())],
     ]);
     this.#routes = { admin, probe };

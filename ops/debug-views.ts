@@ -71,6 +71,10 @@ export interface ModelView {
 /** `/debug/model`: the model the snapshots are built from, sorted by namespace, then name. */
 export function modelView(parts: OpsParts): ModelView {
   const services = [...parts.source.services().values()].sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.name, b.name));
-  const routes = [...(parts.source.routeStatuses?.() ?? new Map<string, RouteStatusModel>())].sort(([a], [b]) => compareText(a, b)).map(([, status]) => status);
-  return { ready: parts.ready(), source: parts.source.status(), services, routes };
+  return { ready: parts.ready(), source: parts.source.status(), services, routes: routesView(parts) };
+}
+
+/** `/debug/routes`: the Route statuses alone (`kube-xds status` reads them without the whole model), sorted by kind, namespace, name. */
+export function routesView(parts: OpsParts): RouteStatusModel[] {
+  return [...(parts.source.routeStatuses?.() ?? new Map<string, RouteStatusModel>())].sort(([a], [b]) => compareText(a, b)).map(([, status]) => status);
 }

@@ -3,6 +3,7 @@
 // backend appearing or going away rebuilds the parents of the Routes that name it). Also
 // each Route's status, recomputed only for the Routes a rebuild touched.
 import { isDeepStrictEqual } from 'node:util';
+import type { WhyUnserved } from '../client-support.ts';
 import { serviceKey } from '../model.ts';
 import type { ServiceRecord } from '../normalize.ts';
 import type { RouteEntryModel } from '../route-model.ts';
@@ -20,6 +21,12 @@ export class RouteIndex {
   /** Service key -> what its last join decided for each attached Route. */
   readonly #outcomes = new Map<string, ParentOutcomes>();
   readonly #statuses = new Map<string, RouteStatusModel>();
+  readonly #whyUnserved: WhyUnserved | undefined;
+
+  /** `whyUnserved`: which client classes are not served an entry, for the statuses. */
+  constructor(whyUnserved?: WhyUnserved) {
+    this.#whyUnserved = whyUnserved;
+  }
 
   get(key: string): RouteRecord | undefined {
     return this.#routes.get(key);
@@ -75,7 +82,7 @@ export class RouteIndex {
       return [];
     }
     const slash = key.indexOf('/');
-    const { entries, outcomes } = joinRoutes(key.slice(0, slash), key.slice(slash + 1), service, attached, resolves);
+    const { entries, outcomes } = joinRoutes(key.slice(0, slash), key.slice(slash + 1), service, attached, resolves, this.#whyUnserved);
     this.#outcomes.set(key, outcomes);
     return entries;
   }

@@ -1,6 +1,7 @@
 // The entries of one Service: every Route attached to it (a mesh parentRef naming it),
 // resolved against the Services that exist, in precedence order, with what became of each
 // attachment for the Routes' status. Pure: the store calls it for each Service to rebuild.
+import { describeUnserved, type WhyUnserved } from '../client-support.ts';
 import type { ServiceRecord } from '../normalize.ts';
 import type { RouteBackendModel, RouteEntryModel } from '../route-model.ts';
 import { comparePrecedence, type Candidate } from './precedence.ts';
@@ -8,7 +9,12 @@ import type { BackendRefRecord, ParentRefRecord, RouteRecord } from './route-rec
 
 /** What became of one parentRef of a Route; route-status.ts turns it into conditions. */
 export type ParentOutcome =
-  | { readonly accepted: true; readonly notes: readonly string[] }
+  | {
+      readonly accepted: true;
+      readonly notes: readonly string[];
+      /** Its matches some client classes are not served (`rule 1 is not served to ...: why`). */
+      readonly unserved: readonly string[];
+    }
   | { readonly accepted: false; readonly reason: 'NoMatchingParent' | 'Conflicted' | 'UnsupportedValue'; readonly message: string };
 
 /** Route key -> parentRef index -> outcome. */
@@ -34,7 +40,15 @@ export function parentsNaming(route: RouteRecord, namespace: string, name: strin
   return route.parents.filter((parent) => parent.mesh && parent.namespace === namespace && parent.name === name);
 }
 
-export function joinRoutes(namespace: string, name: string, service: ServiceRecord | undefined, routes: Iterable<RouteRecord>, resolves: BackendResolver): JoinedRoutes {
+/** `whyUnserved` says which client classes are not served an entry; without it, every class is assumed served. */
+export function joinRoutes(
+  namespace: string,
+  name: string,
+  service: ServiceRecord | undefined,
+  routes: Iterable<RouteRecord>,
+  resolves: BackendResolver,
+  whyUnserved?: WhyUnserved,
+): JoinedRoutes {
   const outcomes: ParentOutcomes = new Map();
   const decide = (route: RouteRecord, parent: ParentRefRecord, outcome: ParentOutcome) => {
     let byParent = outcomes.get(route.key);
@@ -80,18 +94,45 @@ export function joinRoutes(namespace: string, name: string, service: ServiceReco
     const note = shadowed.get(candidate);
     if (note !== undefined) counts.lost.push(note);
   }
+  const entries = kept.map((candidate) => entryOf(candidate, resolves));
+  const unserved = whyUnserved === undefined ? new Map<Attachment, ClientRefusals>() : clientRefusals(kept, entries, owners, whyUnserved);
   for (const attachment of accepted) {
     const { route, parent } = attachment;
     if (outcomes.get(route.key)?.has(parent.index)) continue;
     const { total, lost } = tally.get(attachment) ?? { total: 0, lost: [] };
+    const refusals = unserved.get(attachment);
     if (total > 0 && lost.length === total) {
       decide(route, parent, { accepted: false, reason: 'Conflicted', message: `every match is already claimed by an earlier Route: ${unique(lost).join('; ')}` });
+    } else if (refusals !== undefined && refusals.served === 0) {
+      decide(route, parent, { accepted: false, reason: 'UnsupportedValue', message: `no rule can be served to any client: ${unique(refusals.items).join('; ')}` });
     } else {
-      decide(route, parent, { accepted: true, notes: unique(lost) });
+      decide(route, parent, { accepted: true, notes: unique(lost), unserved: unique(refusals?.items ?? []) });
     }
   }
-  const entries = kept.map((candidate) => entryOf(candidate, resolves));
   return { entries: Object.freeze(entries), outcomes };
+}
+
+interface ClientRefusals {
+  /** `rule 1 match 0 is not served to ...: why`, per entry some class is not served. */
+  readonly items: string[];
+  /** Entries at least one class is served. */
+  served: number;
+}
+
+/** Per attachment, the entries some client class is not served, and how many some class is. */
+function clientRefusals(kept: readonly Candidate[], entries: readonly RouteEntryModel[], owners: ReadonlyMap<Candidate, Attachment>, whyUnserved: WhyUnserved): Map<Attachment, ClientRefusals> {
+  const byAttachment = new Map<Attachment, ClientRefusals>();
+  kept.forEach((candidate, index) => {
+    const attachment = owners.get(candidate)!;
+    let refusals = byAttachment.get(attachment);
+    if (refusals === undefined) byAttachment.set(attachment, (refusals = { items: [], served: 0 }));
+    const unserved = describeUnserved(whyUnserved(entries[index]!));
+    if (unserved?.everyClass !== true) refusals.served++;
+    if (unserved === undefined) return;
+    const match = candidate.rule.matches.length > 1 ? ` match ${candidate.matchIndex}` : '';
+    refusals.items.push(`rule ${candidate.rule.index}${match} is ${unserved.text}`);
+  });
+  return byAttachment;
 }
 
 /** Why a parentRef does not attach the Route to this Service, if it does not. */

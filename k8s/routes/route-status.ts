@@ -68,8 +68,10 @@ export function routeStatus(
         : condition('Accepted', false, outcome.reason, outcome.message);
       const conditions = [accepted];
       if (route.invalid === undefined) conditions.push(condition('ResolvedRefs', resolved === undefined, resolved?.reason ?? 'ResolvedRefs', resolved?.message ?? 'every backendRef resolves'));
-      // The spec's "Drop Rule(s)" approach: set only while the Route is accepted with some rules left out.
-      if (outcome.accepted && dropped.length > 0) conditions.push({ ...condition('PartiallyInvalid', true, 'UnsupportedValue', `Dropped Rule(s): ${dropped.join('; ')}`) });
+      // The spec's "Drop Rule(s)" approach: set only while the Route is accepted with some rules
+      // left out, for every client or (unserved) for some client classes.
+      const left = outcome.accepted ? [...dropped, ...outcome.unserved] : [];
+      if (left.length > 0) conditions.push(condition('PartiallyInvalid', true, 'UnsupportedValue', `Dropped Rule(s): ${left.join('; ')}`));
       return { parentRef: parent.written, controllerName: MESH_CONTROLLER_NAME, conditions };
     });
   return { kind: route.kind, namespace: route.namespace, name: route.name, generation: route.generation, parents };

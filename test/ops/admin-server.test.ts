@@ -116,7 +116,7 @@ test('the probe address serves /healthz, /readyz and /metrics, and sends everyth
   assert.is(metrics.status, 200);
   assert.match(metrics.type ?? '', /^text\/plain/);
   assert.match(metrics.body, /^kube_xds_services 3$/m);
-  for (const path of ['/', '/debug/clients', '/debug/config?node=gw-1', '/debug/model', '/debug/activity', '/debug/streams', '/nope']) {
+  for (const path of ['/', '/debug/clients', '/debug/config?node=gw-1', '/debug/model', '/debug/routes', '/debug/activity', '/debug/streams', '/nope']) {
     const refused = await get(probe, path);
     assert.is(refused.status, 404, path);
     assert.match(refused.body, '/debug/ views are on the admin address (--admin-address', path);
@@ -131,7 +131,7 @@ test('the admin address serves the probes and metrics too, and lists its paths f
   assert.match((await get(admin, '/metrics')).body, /^kube_xds_ready 1$/m);
   const unknown = await get(admin, '/debug/streams');
   assert.is(unknown.status, 404);
-  for (const path of ['/debug/clients', '/debug/config?node=ID', '/debug/model', '/debug/activity', '/healthz', '/readyz', '/metrics']) {
+  for (const path of ['/debug/clients', '/debug/config?node=ID', '/debug/model', '/debug/routes', '/debug/activity', '/healthz', '/readyz', '/metrics']) {
     assert.match(unknown.body, path);
   }
 });

@@ -20,7 +20,7 @@ export class CliControlPlane {
   readonly #args: readonly string[];
   #child?: ChildProcess;
   #exited?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The end of what the process logged (warnings and errors), for failure messages. */
+  /** The end of what the process logged (warnings and errors unless `--log-level` says more). */
   #log = '';
 
   private constructor(xdsPort: number, adminPort: number, probePort: number, args: readonly string[]) {
@@ -43,7 +43,7 @@ export class CliControlPlane {
     if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) throw new Error('the control plane is still running');
     const child = spawn(process.execPath, [cli, ...this.#args], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (chunk: Buffer) => {
-      this.#log = (this.#log + chunk.toString()).slice(-4_000);
+      this.#log = (this.#log + chunk.toString()).slice(-32_000);
     });
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -52,9 +52,9 @@ export class CliControlPlane {
       await waitFor('the control plane to be ready', async () => child.exitCode !== null || (await this.#get('/readyz')).ok, { timeoutMs: 30_000 });
     } catch (error) {
       await this.kill();
-      throw new Error(`${(error as Error).message}; its log ends: ${this.#log}`);
+      throw new Error(`${(error as Error).message}; its log ends: ${this.#log.slice(-4_000)}`);
     }
-    if (child.exitCode !== null) throw new Error(`the control plane exited with ${child.exitCode}: ${this.#log}`);
+    if (child.exitCode !== null) throw new Error(`the control plane exited with ${child.exitCode}: ${this.#log.slice(-4_000)}`);
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -65,6 +65,16 @@ export class CliControlPlane {
 
   async stop(): Promise<void> {
     if (this.#child?.exitCode === null && this.#child.signalCode === null) await this.kill('SIGTERM');
+  }
+
+  /** The last 32 kB the process logged (all its runs), one JSON object a line. */
+  logged(): string {
+    return this.#log;
+  }
+
+  /** An admin view, e.g. `/debug/model`, parsed. */
+  async debugView<T>(path: string): Promise<T> {
+    return (await this.#get(path)).json() as Promise<T>;
   }
 
   /** Every connected stream (`/debug/clients`). */
