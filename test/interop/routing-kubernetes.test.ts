@@ -1,8 +1,9 @@
 // Gateway API routes the whole way, as users run them: GRPCRoute objects on a fake Kubernetes
 // API server -> `kube-xds serve` (the CLI, Kubernetes source) -> every proxyless client
-// (selectedClients) dialing xds:/// and a grpc-go app behind a real Envoy sidecar, against
-// real Go backends. The tests run in order, on the same clients: a 90/10 split, a weight
-// change to 50/50, then a Route to a Service that does not exist.
+// (selectedClients) dialing xds:/// and a grpc-go app behind a real Envoy sidecar and another
+// calling through a real Envoy gateway (whose virtual hosts are each Service's, so mesh routes
+// apply to it too), against real Go backends. The tests run in order, on the same clients: a
+// 90/10 split, a weight change to 50/50, then a Route to a Service that does not exist.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -19,6 +20,7 @@ import { waitFor } from '../support/wait.ts';
 
 const names = selectedClients();
 const sidecarNode = 'routing-k8s-sidecar';
+const gatewayNode = 'routing-k8s-gateway';
 
 interface World {
   backends: PeerBackends;
@@ -26,10 +28,13 @@ interface World {
   cluster: Cluster;
   controlPlane: CliControlPlane;
   envoy: TestEnvoy;
+  gateway: TestEnvoy;
+  /** The gateway Envoy's one listener port (on 0.0.0.0). */
+  gatewayPort: number;
   clients: { label: string; client: PeerClient }[];
 }
 
-const test = suite<World>(`Gateway API routes from Kubernetes objects: proxyless clients (${names.join(', ')}) and an Envoy sidecar`, {} as World);
+const test = suite<World>(`Gateway API routes from Kubernetes objects: proxyless clients (${names.join(', ')}) and an Envoy sidecar and gateway`, {} as World);
 
 /** The GRPCRoute on echo, splitting its calls between echo and echo-canary. */
 const split = (stableWeight: number, canaryWeight: number) =>
@@ -51,14 +56,20 @@ test.before(async (world) => {
   cluster.setEndpoints('echo-canary', [[canary, 'ready']]);
   cluster.api.installRouteCrds();
   cluster.api.apply('grpcroutes', withPort(split(90, 10), world.port.port));
-  world.controlPlane = await CliControlPlane.start(cluster.serveArgs());
-  world.envoy = await TestEnvoy.start({ role: 'sidecar', xdsAddress: world.controlPlane.xdsAddress, nodeId: sidecarNode });
+  world.gatewayPort = await freePort();
+  world.controlPlane = await CliControlPlane.start([...cluster.serveArgs(), '--gateway-port', String(world.gatewayPort)]);
+  const xdsAddress = world.controlPlane.xdsAddress;
+  [world.envoy, world.gateway] = await Promise.all([
+    TestEnvoy.start({ role: 'sidecar', xdsAddress, nodeId: sidecarNode }),
+    TestEnvoy.start({ role: 'gateway', xdsAddress, nodeId: gatewayNode }),
+  ]);
   world.clients = startClients(world);
 });
 
-test.after(async ({ clients, envoy, controlPlane, cluster, backends }) => {
+test.after(async ({ clients, envoy, gateway, controlPlane, cluster, backends }) => {
   for (const { client } of clients ?? []) client.kill();
   await envoy?.stop();
+  await gateway?.stop();
   await controlPlane?.stop();
   await cluster?.stop();
   await backends?.stop();
@@ -78,7 +89,9 @@ function startClients(world: World): World['clients'] {
     return { label: name, client: PeerClient.start(name, { target: `xds:///${target}`, bootstrap, rate: 200 }) };
   });
   const viaEnvoy: ClientName = 'grpc-go';
-  started.push({ label: 'via Envoy', client: PeerClient.start(viaEnvoy, { target: `127.0.0.1:${world.port.port}`, authority: target, rate: 200 }) });
+  started.push({ label: 'via Envoy sidecar', client: PeerClient.start(viaEnvoy, { target: `127.0.0.1:${world.port.port}`, authority: target, rate: 200 }) });
+  // The gateway routes by :authority, the Service's host and port, on its own port.
+  started.push({ label: 'via Envoy gateway', client: PeerClient.start(viaEnvoy, { target: `127.0.0.1:${world.gatewayPort}`, authority: target, rate: 200 }) });
   return started;
 }
 
@@ -103,7 +116,7 @@ const tally = (backends: readonly string[]) => {
 };
 
 /** Each of `nodes` has ACKed a RouteConfiguration version other than the one it had in `before`. */
-async function routesAckedAfter(world: World, before: ReadonlyMap<string, string | undefined>, nodes: readonly string[] = [...names, sidecarNode]): Promise<void> {
+async function routesAckedAfter(world: World, before: ReadonlyMap<string, string | undefined>, nodes: readonly string[] = [...names, sidecarNode, gatewayNode]): Promise<void> {
   await waitFor(`${nodes.join(', ')} to ACK new routes`, async () => {
     const now = await world.controlPlane.ackedVersions(TypeUrl.Route);
     return nodes.every((node) => now.get(node) !== undefined && now.get(node) !== before.get(node));
@@ -153,9 +166,10 @@ test('a Route to a Service that does not exist: ResolvedRefs=False written, and 
   await waitFor('the status written', () => world.cluster.api.statusWrites.slice(writes).some((write) => write.name === 'canary-to-nowhere' && write.status === 200));
   assert.equal(writtenConditions(world, 'canary-to-nowhere'), ['Accepted: True Accepted', 'ResolvedRefs: False BackendNotFound']);
   assert.equal(writtenConditions(world, 'echo-split'), ['Accepted: True Accepted', 'ResolvedRefs: True ResolvedRefs'], 'the other Route is untouched');
-  // The sidecar's RouteConfiguration holds every Service's virtual host on the port, so it
-  // gets the change; the proxyless clients hold echo's alone, which did not change.
-  await routesAckedAfter(world, before, [sidecarNode]);
+  // The sidecar's RouteConfiguration holds every Service's virtual host on the port, and the
+  // gateway's every Service's, so both get the change; the proxyless clients hold echo's
+  // alone, which did not change.
+  await routesAckedAfter(world, before, [sidecarNode, gatewayNode]);
   const proxyless = await world.controlPlane.ackedVersions(TypeUrl.Route);
   assert.equal(names.map((node) => proxyless.get(node)), names.map((node) => before.get(node)), "the proxyless clients were sent nothing: echo's routes are unchanged");
   const calls = 400;
