@@ -19,6 +19,7 @@ export const serveFlags: readonly FlagSpec[] = [
   { name: 'selector', value: 'SELECTOR', help: 'label selector on Services, e.g. "app=api,tier!=batch"' },
   { name: 'cluster-domain', value: 'DOMAIN', default: 'cluster.local', help: 'the cluster DNS domain used in names' },
   { name: 'gateway-port', value: 'PORT', repeatable: true, default: '8080', help: 'a port the Envoy gateway listens on' },
+  { name: 'gateway-class', value: 'NAME', default: 'kube-xds', help: 'serve the Gateways (gateway.networking.k8s.io) of this GatewayClass to Envoy gateways' },
   { name: 'coalesce-window', value: 'DURATION', default: '10ms', help: 'after a flush, gather further changes until quiet this long' },
   { name: 'coalesce-max-delay', value: 'DURATION', default: '100ms', help: 'but never longer than this after the first of them' },
   { name: 'max-connection-age', value: 'DURATION', default: '30m', help: 'close client connections this old, so clients rebalance across replicas' },
@@ -44,6 +45,8 @@ export interface ServeConfig {
   readonly source: { readonly kind: 'kubernetes'; readonly kubeconfig?: string } | { readonly kind: 'file'; readonly dir: string };
   readonly namespaces: readonly string[];
   readonly selector?: LabelSelector;
+  /** The GatewayClass whose Gateways the gateway role serves. */
+  readonly gatewayClassName: string;
   readonly envoy: EnvoyConfigOptions;
   readonly coalesceWindowMs: number;
   readonly coalesceMaxDelayMs: number;
@@ -66,6 +69,8 @@ export function serveConfig(flags: FlagValues): ServeConfig {
     if (!dns1123Label.test(namespace)) throw configError(`--namespace "${namespace}" is not a valid namespace name`);
   }
   const selectorText = single(flags, 'selector');
+  const gatewayClassName = single(flags, 'gateway-class')!;
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(gatewayClassName)) throw configError(`--gateway-class "${gatewayClassName}" is not a valid GatewayClass name`);
   const logLevel = single(flags, 'log-level') as LogLevel;
   if (!logLevels.includes(logLevel)) throw configError(`--log-level must be one of ${logLevels.join(', ')}, got "${logLevel}"`);
   const logFormat = single(flags, 'log-format') as LogFormat;
@@ -87,6 +92,7 @@ export function serveConfig(flags: FlagValues): ServeConfig {
     source,
     namespaces: Object.freeze([...namespaces]),
     selector: selectorText ? parseSelectorFlag(selectorText) : undefined,
+    gatewayClassName,
     envoy: envoyConfigOptions({
       clusterDomain: single(flags, 'cluster-domain')!,
       gatewayPorts: (flags.get('gateway-port') ?? []).map((p) => parsePort('gateway-port', p)),

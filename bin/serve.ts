@@ -29,7 +29,7 @@ import type { ServeConfig } from './serve-config.ts';
 export { serveConfig, serveFlags, type ServeConfig } from './serve-config.ts';
 
 export function createSource(config: ServeConfig, observer?: SourceObserver): ModelSource {
-  const options = { namespaces: config.namespaces, selector: config.selector, observer, whyUnserved: unsupportedFor };
+  const options = { namespaces: config.namespaces, selector: config.selector, observer, whyUnserved: unsupportedFor, gatewayClassName: config.gatewayClassName };
   if (config.source.kind === 'file') return new FileSource(config.source.dir, options);
   return new KubeSource(loadKubeConfig(config.source.kubeconfig), options);
 }

@@ -1,23 +1,30 @@
 // Envoy as a central gateway (docs/design.md §5): listeners on the gateway ports route by
-// `:authority` to every Service port.
+// `:authority` to every Service port, and the listeners of Gateways of kube-xds's class.
+import type { GatewayModel } from '../k8s/gateway-model.ts';
 import type { ServiceModel } from '../k8s/model.ts';
 import { envoyListener } from './envoy-listener.ts';
 import { envoyRouting, type EnvoyRoutingLayout } from './envoy-routing.ts';
-import { gatewayListenerName, gatewayRouteConfigName } from './names.ts';
+import { gatewayVirtualHosts } from './gateway-routes.ts';
+import { gatewayListenerName, gatewayListenerRouteConfigName, gatewayRouteConfigName } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';
 import type { ResourceSet } from './resource-set.ts';
 
-/** A listener per gateway port, all on the one RouteConfiguration, which holds every virtual host. */
+/**
+ * A listener per gateway port, all on the one RouteConfiguration, which holds every Service's
+ * virtual host. A Gateway listener's hosts go there too when its port is a gateway port (the
+ * Gateway's domains win a clash with a Service's, pipeline/route-table.ts), else to a
+ * listener and RouteConfiguration of their port's own, while any Gateway host is on it.
+ */
 export function gatewayLayout(options: EnvoyConfigOptions): EnvoyRoutingLayout {
   return {
     fixedListeners: () => options.gatewayPorts.map((port) => envoyListener(gatewayListenerName(port), '0.0.0.0', port, gatewayRouteConfigName, options)),
     fixedRouteConfigs: [gatewayRouteConfigName],
-    routeConfigOf: () => gatewayRouteConfigName,
-    listenersOf: () => [],
+    routeConfigOf: (port, gatewayListener) => (gatewayListener && !options.gatewayPorts.includes(port) ? gatewayListenerRouteConfigName(port) : gatewayRouteConfigName),
+    listenersOf: (routeConfigName, port) => [envoyListener(gatewayListenerName(port), '0.0.0.0', port, routeConfigName, options)],
   };
 }
 
-/** The gateway's listeners and its one RouteConfiguration: they span every Service. */
-export function gatewayRouting(services: readonly ServiceModel[], options: EnvoyConfigOptions): ResourceSet {
-  return envoyRouting(gatewayLayout(options), services, options);
+/** The gateway's listeners and RouteConfigurations: they span every Service and Gateway. */
+export function gatewayRouting(services: readonly ServiceModel[], options: EnvoyConfigOptions, gateways: readonly GatewayModel[] = []): ResourceSet {
+  return envoyRouting(gatewayLayout(options), services, options, gateways.flatMap((gateway) => gatewayVirtualHosts(gateway, options)));
 }

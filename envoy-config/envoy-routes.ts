@@ -21,6 +21,11 @@ export interface VirtualHostShare {
   readonly host: VirtualHost & { readonly name: string };
   /** The domains it may get: those no other host of its RouteConfiguration also claims. */
   readonly candidates: readonly string[];
+  /**
+   * A Gateway listener's host (envoy-config/gateway-routes.ts): `port` is then the listener's
+   * port, and its domains win over a Service's host claiming the same one.
+   */
+  readonly gatewayListener?: true;
 }
 
 /** A Service's virtual hosts, one per routable port. */
@@ -44,10 +49,19 @@ export function withSettledDomains(share: VirtualHostShare, isClaimedOnce: (doma
   return { name, domains: share.candidates.filter(isClaimedOnce), ...rest };
 }
 
-/** A RouteConfiguration whose virtual hosts are `shares`, sorted by name. */
+/**
+ * A RouteConfiguration whose virtual hosts are `shares`, sorted by name. A domain claimed
+ * twice goes to the one Gateway listener's host claiming it, if just one does: a Gateway's
+ * hostname is what its owner asked for, a Service's short names only a convenience. Claimed
+ * by two Gateways' hosts, it goes to neither, like a short name of two Services.
+ */
 export function envoyRouteConfiguration(name: string, shares: readonly VirtualHostShare[]): RouteConfiguration {
   const claims = domainClaims(shares.map((share) => share.candidates));
-  const virtualHosts = shares.map((share) => withSettledDomains(share, (domain) => claims.get(domain) === 1));
+  const gatewayClaims = domainClaims(shares.filter((share) => share.gatewayListener).map((share) => share.candidates));
+  const virtualHosts = shares
+    .map((share) => withSettledDomains(share, (domain) => claims.get(domain) === 1 || (share.gatewayListener === true && gatewayClaims.get(domain) === 1)))
+    // Only a Gateway's host can lose every domain (two Gateways on one hostname and port): it is left out.
+    .filter((host) => host.domains!.length > 0);
   return { name, virtual_hosts: virtualHosts.sort(byKey((host) => host.name ?? '')) };
 }
 

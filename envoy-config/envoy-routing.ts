@@ -14,22 +14,20 @@ export interface EnvoyRoutingLayout {
   fixedListeners(): Listener[];
   /** RouteConfigurations that exist whatever the Services (with no virtual host while none goes there). */
   readonly fixedRouteConfigs: readonly string[];
-  /** The RouteConfiguration a Service port's virtual host goes to. */
-  routeConfigOf(port: number): string;
+  /** The RouteConfiguration a Service port's virtual host goes to, or a Gateway listener's on that port. */
+  routeConfigOf(port: number, gatewayListener?: boolean): string;
   /** The listeners of a RouteConfiguration that is not fixed, which exist while it has virtual hosts on `port`. */
   listenersOf(routeConfigName: string, port: number): Listener[];
 }
 
-/** The listeners and RouteConfigurations of `layout` for the whole model. */
-export function envoyRouting(layout: EnvoyRoutingLayout, services: readonly ServiceModel[], options: EnvoyConfigOptions): ResourceSet {
+/** The listeners and RouteConfigurations of `layout` for the whole model (with Gateways' hosts, for the gateway). */
+export function envoyRouting(layout: EnvoyRoutingLayout, services: readonly ServiceModel[], options: EnvoyConfigOptions, gatewayHosts: readonly VirtualHostShare[] = []): ResourceSet {
   const byRouteConfig = new Map<string, VirtualHostShare[]>(layout.fixedRouteConfigs.map((name) => [name, []]));
-  for (const service of services) {
-    for (const share of envoyVirtualHosts(service, options)) {
-      const name = layout.routeConfigOf(share.port);
-      const shares = byRouteConfig.get(name);
-      if (shares) shares.push(share);
-      else byRouteConfig.set(name, [share]);
-    }
+  for (const share of [...services.flatMap((service) => envoyVirtualHosts(service, options)), ...gatewayHosts]) {
+    const name = layout.routeConfigOf(share.port, share.gatewayListener);
+    const shares = byRouteConfig.get(name);
+    if (shares) shares.push(share);
+    else byRouteConfig.set(name, [share]);
   }
   const fixed = new Set(layout.fixedRouteConfigs);
   const grouped = [...byRouteConfig].filter(([name]) => !fixed.has(name));

@@ -48,13 +48,32 @@ export function meshRoutes(service: ServiceModel, port: ServicePortModel, dialec
 }
 
 function meshRoute(service: ServiceModel, port: ServicePortModel, entry: RouteEntryModel, dialect: RouteDialect, options: EnvoyConfigOptions): Route {
+  return entryRoute(entry, { unresolvedCluster: unresolvedClusterName(service, options.clusterDomain), grpcPort: speaksGrpc(port) }, dialect, options);
+}
+
+/** Where an entry's routes send what has no backend, and whether its port speaks gRPC. */
+interface EntryTarget {
+  readonly unresolvedCluster: string;
+  readonly grpcPort: boolean;
+}
+
+/**
+ * The Routes of a Gateway virtual host's entries (k8s/gateway-model.ts), for Envoy gateways.
+ * A share with no backend goes to `unresolvedCluster`, which has no Cluster: Envoy answers
+ * it 503 (UNAVAILABLE on gRPC), never sending it elsewhere.
+ */
+export function gatewayEntryRoutes(entries: readonly RouteEntryModel[], unresolvedCluster: string, options: EnvoyConfigOptions): Route[] {
+  return entries.filter((entry) => servesEntry(entry, 'gateway')).map((entry) => entryRoute(entry, { unresolvedCluster, grpcPort: false }, 'envoy', options));
+}
+
+function entryRoute(entry: RouteEntryModel, target: EntryTarget, dialect: RouteDialect, options: EnvoyConfigOptions): Route {
   const { kind, namespace, name, rule, match } = entry.origin;
   return {
     name: `${kind}/${namespace}/${name}/rule/${rule}/match/${match}`,
     match: routeMatch(entry.match, dialect),
     route: {
-      ...backendsAction(service, entry.backends, dialect, options),
-      ...(dialect === 'proxyless' ? proxylessPolicies(entry) : envoyPolicies(entry, port, options)),
+      ...backendsAction(target.unresolvedCluster, entry.backends, dialect, options),
+      ...(dialect === 'proxyless' ? proxylessPolicies(entry) : envoyPolicies(entry, target.grpcPort, options)),
     },
   };
 }
@@ -110,15 +129,15 @@ function escapeRegex(text: string): string {
 }
 
 /** A single cluster, or weighted clusters; a share that has no backend goes to the unresolved cluster. */
-function backendsAction(service: ServiceModel, backends: readonly RouteBackendModel[], dialect: RouteDialect, options: EnvoyConfigOptions): RouteAction {
+function backendsAction(unresolvedCluster: string, backends: readonly RouteBackendModel[], dialect: RouteDialect, options: EnvoyConfigOptions): RouteAction {
   const weights = new Map<string, number>();
   for (const backend of backends) {
     if (backend.weight <= 0) continue;
-    const cluster = backend.resolved ? clusterNameOf(backend, backend.port, options.clusterDomain) : unresolvedClusterName(service, options.clusterDomain);
+    const cluster = backend.resolved ? clusterNameOf(backend, backend.port, options.clusterDomain) : unresolvedCluster;
     // One entry per cluster: gRPC clients key weighted targets by cluster name.
     weights.set(cluster, (weights.get(cluster) ?? 0) + backend.weight);
   }
-  if (weights.size === 0) return { cluster: unresolvedClusterName(service, options.clusterDomain) };
+  if (weights.size === 0) return { cluster: unresolvedCluster };
   if (weights.size === 1) return { cluster: [...weights.keys()][0]! };
   const clusters = [...weights].map(([name, weight]) => ({ name, weight: { value: weight } }));
   // C-core 1.51 takes an unset total_weight as 100 and refuses any other sum; Envoy has
@@ -135,8 +154,8 @@ function proxylessPolicies(entry: RouteEntryModel): RouteAction {
   };
 }
 
-function envoyPolicies(entry: RouteEntryModel, port: ServicePortModel, options: EnvoyConfigOptions): RouteAction {
-  const grpc = entry.origin.kind === 'GRPCRoute' || speaksGrpc(port);
+function envoyPolicies(entry: RouteEntryModel, grpcPort: boolean, options: EnvoyConfigOptions): RouteAction {
+  const grpc = entry.origin.kind === 'GRPCRoute' || grpcPort;
   const timeoutMs = entry.timeoutMs ?? 0;
   const streamMs = timeoutMs > 0 && grpc ? timeoutMs : options.maxStreamDurationMs;
   const retry = entry.retry ? retryPolicy(entry, 'envoy') : grpc ? defaultEnvoyRetry(options) : undefined;

@@ -60,6 +60,21 @@ export function gatewayListenerName(port: number): string {
   return `gateway_${port}`;
 }
 
+/** The RouteConfiguration of a Gateway listener port that is not a `--gateway-port` (those share `gateway`). */
+export function gatewayListenerRouteConfigName(port: number): string {
+  return `gateway_${port}`;
+}
+
+/** A Gateway listener's virtual host for one hostname: unique in any RouteConfiguration. */
+export function gatewayVirtualHostName(namespace: string, name: string, listener: string, hostname: string): string {
+  return `gateway|${namespace}/${name}|${listener}|${hostname}`;
+}
+
+/** Where a Gateway's routes send the share of a backend that does not exist: a cluster that is never defined. */
+export function gatewayUnresolvedClusterName(namespace: string, name: string): string {
+  return `unresolved||gateway/${namespace}/${name}`;
+}
+
 export function sidecarListenerName(port: number): string {
   return `sidecar_${port}`;
 }

@@ -1,4 +1,4 @@
-// The model from a folder of Service, EndpointSlice, GRPCRoute and HTTPRoute manifests, so kube-xds runs with no
+// The model from a folder of Service, EndpointSlice, GRPCRoute, HTTPRoute and Gateway manifests, so kube-xds runs with no
 // cluster at all. The folder (top level only; names starting with "." are skipped, which
 // also suits ConfigMap mounts and their ..data swaps) is rescanned in full after each
 // change, debounced, so editors that save through a temporary file and a rename are fine.
@@ -16,6 +16,7 @@ import { log } from '../common/log.ts';
 import { chooseDefinitions } from './definitions.ts';
 import { FolderNotices } from './folder-notices.ts';
 import { isRouteKind, manifestKinds, parseManifest, type ManifestObject, type ParsedManifest } from './manifests.ts';
+import type { GatewayStatusModel } from './gateways/gateway-status.ts';
 import type { RouteStatusModel } from './routes/route-status.ts';
 import { StoreSource, type StoreSourceOptions, type WatchStatus } from './store-source.ts';
 
@@ -107,6 +108,13 @@ export class FileSource extends StoreSource {
       conditions: conditions.map(({ type, status, reason, message }) => ({ type, status, reason, message })),
     }));
     log.info({ route: key, generation: status.generation, parents }, 'Route status');
+  }
+
+  /** Gateways' statuses are logged likewise. */
+  protected override gatewayStatusChanged(key: string, status: GatewayStatusModel | undefined): void {
+    if (status === undefined) return;
+    const listeners = status.listeners.map(({ name, attachedRoutes, conditions }) => ({ name, attachedRoutes, conditions: conditions.map(({ type, status, reason }) => ({ type, status, reason })) }));
+    log.info({ gateway: key, generation: status.generation, listeners }, 'Gateway status');
   }
 
   /** Malformed objects and unparsable files are rejected here, never in the store. restarts: re-established folder watches. */
@@ -293,11 +301,13 @@ export class FileSource extends StoreSource {
 
   #apply({ kind, object }: ManifestObject): ReadonlySet<string> {
     if (isRouteKind(kind)) return this.store.applyRoute(kind, object);
+    if (kind === 'Gateway') return this.store.applyGateway(object);
     return kind === 'Service' ? this.store.applyService(object) : this.store.applySlice(object);
   }
 
   #delete({ kind, object }: ManifestObject): ReadonlySet<string> {
     if (isRouteKind(kind)) return this.store.deleteRoute(kind, object);
+    if (kind === 'Gateway') return this.store.deleteGateway(object);
     return kind === 'Service' ? this.store.deleteService(object) : this.store.deleteSlice(object);
   }
 

@@ -1,13 +1,15 @@
 // The model from a live cluster: a list-then-watch loop on v1 Services, one on
 // discovery.k8s.io/v1 EndpointSlices, and one each on gateway.networking.k8s.io/v1
-// GRPCRoutes and HTTPRoutes, cluster-wide or one set per chosen namespace. The label
+// GRPCRoutes, HTTPRoutes and Gateways, cluster-wide or one set per chosen namespace. The label
 // selector goes to the API server for Services; slices follow their Service in the store.
-// The Route kinds are optional: without their CRDs there are no Routes, readiness does not
-// wait for them, and they are looked for again every minute. Route statuses are written
-// back to the API server (routes/status-writer.ts).
+// The Gateway API kinds are optional: without their CRDs there are no Routes, readiness does not
+// wait for them, and they are looked for again every minute. Route and Gateway statuses are
+// written back to the API server (routes/status-writer.ts, gateways/gateway-status-writer.ts).
 import { log } from '../common/log.ts';
 import type { ApiAccess } from './api-access.ts';
 import { defaultBackoff, type BackoffOptions } from './backoff.ts';
+import { GatewayStatusWriter } from './gateways/gateway-status-writer.ts';
+import type { GatewayStatusModel } from './gateways/gateway-status.ts';
 import { ResilientInformer, type InformerEvents } from './resilient-informer.ts';
 import type { RouteKind } from './routes/route-record.ts';
 import type { RouteStatusModel } from './routes/route-status.ts';
@@ -37,6 +39,7 @@ const routeResources: Record<RouteKind, string> = { GRPCRoute: 'grpcroutes', HTT
 export class KubeSource extends StoreSource {
   readonly #informers: readonly ResilientInformer[];
   readonly #statusWriter: RouteStatusWriter | undefined;
+  readonly #gatewayStatusWriter: GatewayStatusWriter | undefined;
 
   constructor(access: ApiAccess, options: KubeSourceOptions = {}) {
     super(options);
@@ -71,6 +74,19 @@ export class KubeSource extends StoreSource {
       },
       failed,
     });
+    const gatewayWriter = options.writeRouteStatus === false ? undefined : new GatewayStatusWriter(access, { backoff: options.backoff ?? defaultBackoff });
+    this.#gatewayStatusWriter = gatewayWriter;
+    const gateways: InformerEvents = {
+      apply: (object) => {
+        this.feed.add(this.store.applyGateway(object));
+        gatewayWriter?.observe(object);
+      },
+      remove: (object) => {
+        this.feed.add(this.store.deleteGateway(object));
+        gatewayWriter?.forget(object);
+      },
+      failed,
+    };
     const optional = { recheckMs: options.routeRecheckMs ?? 60_000 };
     const scopes: readonly (string | undefined)[] = options.namespaces?.length ? options.namespaces : [undefined];
     this.#informers = scopes.flatMap((namespace) => {
@@ -81,12 +97,17 @@ export class KubeSource extends StoreSource {
         ...(['GRPCRoute', 'HTTPRoute'] as const).map(
           (kind) => new ResilientInformer(access, { kind, path: `/apis/gateway.networking.k8s.io/v1${within}/${routeResources[kind]}`, optional }, routes(kind), informerOptions),
         ),
+        new ResilientInformer(access, { kind: 'Gateway', path: `/apis/gateway.networking.k8s.io/v1${within}/gateways`, optional }, gateways, informerOptions),
       ];
     });
   }
 
   protected override routeStatusChanged(key: string, status: RouteStatusModel | undefined): void {
     this.#statusWriter?.desire(key, status);
+  }
+
+  protected override gatewayStatusChanged(key: string, status: GatewayStatusModel | undefined): void {
+    this.#gatewayStatusWriter?.desire(key, status);
   }
 
   /** Resolves once every informer has listed once; until then failures are retried. */
@@ -96,9 +117,11 @@ export class KubeSource extends StoreSource {
     this.store.rebuildDeferred();
     this.feed.open();
     this.#statusWriter?.start();
+    this.#gatewayStatusWriter?.start();
     log.info({
       services: this.store.services().size,
       routes: this.store.routeStatuses().size,
+      gateways: this.store.gateways().size,
       watches: this.#informers.filter((i) => !i.absent).map((i) => i.path),
       absent: this.#informers.filter((i) => i.absent).map((i) => i.path),
     }, 'kubernetes source synced');
@@ -106,7 +129,7 @@ export class KubeSource extends StoreSource {
 
   override async stop(): Promise<void> {
     this.feed.close();
-    await Promise.all([...this.#informers.map((informer) => informer.stop()), this.#statusWriter?.stop()]);
+    await Promise.all([...this.#informers.map((informer) => informer.stop()), this.#statusWriter?.stop(), this.#gatewayStatusWriter?.stop()]);
   }
 
   protected override watchStatus(): WatchStatus {

@@ -1,4 +1,4 @@
-// Service, EndpointSlice, GRPCRoute and HTTPRoute objects out of one manifest file: YAML with any number of
+// Service, EndpointSlice, GRPCRoute, HTTPRoute and Gateway objects out of one manifest file: YAML with any number of
 // documents (JSON is YAML too), `kind: List` and typed lists (`ServiceList`) unwrapped,
 // namespace defaulting to "default" as kubectl does. Other kinds are ignored, so a folder
 // can hold whole application manifests. Objects are checked in full here, where the file
@@ -8,10 +8,11 @@ import { badObject, ErrorCode, KubeXdsError } from '../common/errors.ts';
 import { ObjectReader, preview, type Fields } from './fields.ts';
 import { yaml } from './lazy-yaml.ts';
 import { readEndpointSlice, readRef, readService, writtenRef } from './normalize.ts';
+import { readGateway, readGatewayRef } from './gateways/read-gateway.ts';
 import { readRoute, readRouteRef } from './routes/read-route.ts';
 import { GATEWAY_API_VERSION, type RouteKind } from './routes/route-record.ts';
 
-export type ManifestKind = 'Service' | 'EndpointSlice' | RouteKind;
+export type ManifestKind = 'Service' | 'EndpointSlice' | RouteKind | 'Gateway';
 
 /** Where an object is written; document and item count from 1. */
 export interface ManifestPlace {
@@ -47,13 +48,14 @@ export interface ParsedManifest {
   readonly otherKinds: readonly string[];
 }
 
-export const manifestKinds: readonly ManifestKind[] = ['Service', 'EndpointSlice', 'GRPCRoute', 'HTTPRoute'];
+export const manifestKinds: readonly ManifestKind[] = ['Service', 'EndpointSlice', 'GRPCRoute', 'HTTPRoute', 'Gateway'];
 const kinds = manifestKinds;
 const apiVersions: Record<ManifestKind, string> = {
   Service: 'v1',
   EndpointSlice: 'discovery.k8s.io/v1',
   GRPCRoute: GATEWAY_API_VERSION,
   HTTPRoute: GATEWAY_API_VERSION,
+  Gateway: GATEWAY_API_VERSION,
 };
 
 export function isRouteKind(kind: ManifestKind): kind is RouteKind {
@@ -138,7 +140,7 @@ function identify(kind: ManifestKind, fields: Fields, place: ManifestPlace, foun
   const object = withDefaultNamespace(fields);
   let key: string | undefined;
   try {
-    const { namespace, name } = isRouteKind(kind) ? readRouteRef(kind, object) : readRef(kind, object);
+    const { namespace, name } = isRouteKind(kind) ? readRouteRef(kind, object) : kind === 'Gateway' ? readGatewayRef(object) : readRef(kind, object);
     const ref = `${namespace}/${name}`;
     key = `${kind}/${ref}`;
     if (fields.apiVersion !== undefined && fields.apiVersion !== apiVersions[kind]) {
@@ -146,6 +148,7 @@ function identify(kind: ManifestKind, fields: Fields, place: ManifestPlace, foun
     }
     if (kind === 'Service') readService(object);
     if (isRouteKind(kind)) readRoute(kind, object);
+    if (kind === 'Gateway') readGateway(object);
     const unowned = kind === 'EndpointSlice' && readEndpointSlice(object).serviceName === undefined;
     found.objects.push({ kind, ref, key, place, object, unowned });
   } catch (error) {

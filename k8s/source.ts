@@ -1,5 +1,7 @@
 // What the rest of kube-xds needs from a source of Services and endpoints: the Kubernetes
 // watch and the file source both implement it.
+import type { GatewayModel } from './gateway-model.ts';
+import type { GatewayStatusModel } from './gateways/gateway-status.ts';
 import type { ServiceModel } from './model.ts';
 import type { RouteStatusModel } from './routes/route-status.ts';
 
@@ -44,7 +46,8 @@ export interface ModelSource {
   services(): ReadonlyMap<string, ServiceModel>;
   /**
    * Called after the initial sync whenever Services change, with the keys whose model
-   * changed (added, updated or removed: a key missing from services() was removed).
+   * changed (added, updated or removed: a key missing from services() was removed), and
+   * Gateways' change keys (gatewayChangeKey) when a Gateway's model changed.
    * Changes applied together (a relist, a chunk of watch events, a folder rescan) arrive
    * as one call; a rebuild that leaves a model equal reports nothing.
    */
@@ -56,4 +59,12 @@ export interface ModelSource {
    * sources that do not read Routes.
    */
   routeStatuses?(): ReadonlyMap<string, RouteStatusModel>;
+  /**
+   * The Gateways of kube-xds's class (`--gateway-class`) with the Routes attached to their
+   * listeners, keyed `namespace/name`: a live view. A change to one reaches onChange as its
+   * gatewayChangeKey (k8s/gateway-model.ts). Absent from sources that do not read Gateways.
+   */
+  gateways?(): ReadonlyMap<string, GatewayModel>;
+  /** Their statuses, what kube-xds writes to each Gateway's status. */
+  gatewayStatuses?(): ReadonlyMap<string, GatewayStatusModel>;
 }

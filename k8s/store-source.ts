@@ -3,6 +3,8 @@
 // loads and follows the objects (start, stop) and how its watch is doing (watchStatus).
 import { ChangeFeed, type ChangeListener } from './change-feed.ts';
 import type { WhyUnserved } from './client-support.ts';
+import type { GatewayModel } from './gateway-model.ts';
+import type { GatewayStatusModel } from './gateways/gateway-status.ts';
 import type { ServiceModel } from './model.ts';
 import { healthy, type RouteStatusModel } from './routes/route-status.ts';
 import type { ModelSource, SourceObserver, SourceStatus } from './source.ts';
@@ -13,6 +15,8 @@ export interface StoreSourceOptions extends StoreFilter {
   readonly observer?: SourceObserver;
   /** Which client classes are not served a route entry, and why, for Route status; bin/serve.ts passes envoy-config's. */
   readonly whyUnserved?: WhyUnserved;
+  /** The GatewayClass whose Gateways kube-xds serves (default `kube-xds`). */
+  readonly gatewayClassName?: string;
 }
 
 const noSourceObserver: SourceObserver = Object.freeze({ event() {}, relisted() {}, restarted() {} });
@@ -36,11 +40,13 @@ export abstract class StoreSource implements ModelSource {
   protected lastError: string | undefined;
   protected readonly observer: SourceObserver;
 
-  constructor({ namespaces, selector, observer, whyUnserved }: StoreSourceOptions) {
+  constructor({ namespaces, selector, observer, whyUnserved, gatewayClassName }: StoreSourceOptions) {
     this.store = new ModelStore({
       namespaces,
       selector,
       whyUnserved,
+      ...(gatewayClassName === undefined ? {} : { gatewayClassName }),
+      onGatewayStatus: (key, status) => this.gatewayStatusChanged(key, status),
       onBadObject: (error) => (this.lastError = error.message),
       onRouteStatus: (key, status) => this.routeStatusChanged(key, status),
     });
@@ -63,8 +69,19 @@ export abstract class StoreSource implements ModelSource {
     return this.store.routeStatuses();
   }
 
+  gateways(): ReadonlyMap<string, GatewayModel> {
+    return this.store.gateways();
+  }
+
+  gatewayStatuses(): ReadonlyMap<string, GatewayStatusModel> {
+    return this.store.gatewayStatuses();
+  }
+
   /** A Route's status changed (undefined: the Route is gone); the kube source writes it back. */
   protected routeStatusChanged(_key: string, _status: RouteStatusModel | undefined): void {}
+
+  /** A Gateway's status changed (undefined: gone or not kube-xds's); the kube source writes it back. */
+  protected gatewayStatusChanged(_key: string, _status: GatewayStatusModel | undefined): void {}
 
   status(): SourceStatus {
     const { synced, connected, restarts, rejectedTotal = 0, rejectedNow = 0, duplicates = 0 } = this.watchStatus();

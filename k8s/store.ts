@@ -20,9 +20,14 @@ import {
   type ServiceRecord,
   type SliceRecord,
 } from './normalize.ts';
+import { gatewayChangeKey, gatewayKey, type GatewayModel } from './gateway-model.ts';
+import { joinGateway } from './gateways/gateway-join.ts';
+import type { GatewayRecord } from './gateways/gateway-record.ts';
+import { gatewayStatus, type GatewayStatusModel } from './gateways/gateway-status.ts';
+import { readGateway, readGatewayClassName, readGatewayRef } from './gateways/read-gateway.ts';
 import type { RouteEntryModel } from './route-model.ts';
 import { readRouteHeader, readRouteRef, readRouteRules } from './routes/read-route.ts';
-import { RouteIndex } from './routes/route-index.ts';
+import { gatewayKeys, RouteIndex } from './routes/route-index.ts';
 import { routeKey, type BackendRefRecord, type RouteKind } from './routes/route-record.ts';
 import { healthy, type BackendProblem, type RouteStatusModel } from './routes/route-status.ts';
 import type { LabelSelector } from './selector.ts';
@@ -41,7 +46,13 @@ export interface StoreOptions extends StoreFilter {
   readonly onRouteStatus?: (key: string, status: RouteStatusModel | undefined) => void;
   /** Which client classes are not served a route entry, and why: reported in the Route's status (PartiallyInvalid). */
   readonly whyUnserved?: WhyUnserved;
+  /** The Gateways served are those of this class (default `kube-xds`); others are left alone. */
+  readonly gatewayClassName?: string;
+  /** Told about each Gateway whose status changed (undefined: gone, or no longer of kube-xds's class). */
+  readonly onGatewayStatus?: (key: string, status: GatewayStatusModel | undefined) => void;
 }
+
+export const DEFAULT_GATEWAY_CLASS = 'kube-xds';
 
 const nothing: ReadonlySet<string> = new Set();
 
@@ -59,6 +70,14 @@ export class ModelStore {
   readonly #slicesByService = new Map<string, Map<string, SliceRecord>>();
   readonly #models = new Map<string, ServiceModel>();
   readonly #routes: RouteIndex;
+  readonly #gatewayClassName: string;
+  /** The Gateways of kube-xds's class, their models and statuses, by `namespace/name`. */
+  readonly #gateways = new Map<string, GatewayRecord>();
+  readonly #gatewayModels = new Map<string, GatewayModel>();
+  readonly #gatewayStatuses = new Map<string, GatewayStatusModel>();
+  readonly #onGatewayStatus: ((key: string, status: GatewayStatusModel | undefined) => void) | undefined;
+  /** Gateways rebuilt by rebuildDeferred(). */
+  readonly #deferredGateways = new Set<string>();
   /** Keys whose model is rebuilt later, by rebuildDeferred(); undefined: at once. */
   #deferred: Set<string> | undefined;
   /** Routes whose status is recomputed by rebuildDeferred(). */
@@ -77,6 +96,44 @@ export class ModelStore {
     this.#onBadObject = options.onBadObject;
     this.#onRouteStatus = options.onRouteStatus;
     this.#routes = new RouteIndex(options.whyUnserved);
+    this.#gatewayClassName = options.gatewayClassName ?? DEFAULT_GATEWAY_CLASS;
+    this.#onGatewayStatus = options.onGatewayStatus;
+  }
+
+  /** The models of the Gateways of kube-xds's class by `namespace/name`: a live view. */
+  gateways(): ReadonlyMap<string, GatewayModel> {
+    return this.#gatewayModels;
+  }
+
+  /** Their statuses by `namespace/name`: a live view. */
+  gatewayStatuses(): ReadonlyMap<string, GatewayStatusModel> {
+    return this.#gatewayStatuses;
+  }
+
+  /**
+   * Adds or replaces a Gateway; returns the change key of the Gateway (gatewayChangeKey) when
+   * its model changed. A Gateway of another class is treated as absent: kube-xds does not
+   * serve it, nor write its status.
+   */
+  applyGateway(object: unknown): ReadonlySet<string> {
+    return this.#guarded('Gateway', () => `Gateway/${refKey(readGatewayRef(object))}`, () => {
+      const ref = readGatewayRef(object);
+      if (!this.#watches(ref)) return nothing;
+      const key = gatewayKey(ref.namespace, ref.name);
+      if (readGatewayClassName(object) !== this.#gatewayClassName) {
+        return this.#gateways.delete(key) ? this.#rebuild([], false, [], [key]) : nothing;
+      }
+      this.#gateways.set(key, readGateway(object));
+      return this.#rebuild([], false, [], [key]);
+    });
+  }
+
+  deleteGateway(object: unknown): ReadonlySet<string> {
+    return this.#guarded('Gateway', () => `Gateway/${refKey(readGatewayRef(object))}`, () => {
+      const { namespace, name } = readGatewayRef(object);
+      const key = gatewayKey(namespace, name);
+      return this.#gateways.delete(key) ? this.#rebuild([], false, [], [key]) : nothing;
+    });
   }
 
   /** The current models by `namespace/name`: a live view, updated in place. */
@@ -145,19 +202,22 @@ export class ModelStore {
     return this.#guardRoute(kind, object, () => {
       const { namespace, name } = readRouteRef(kind, object);
       const key = routeKey(kind, namespace, name);
-      if (this.#routes.get(key) === undefined) return nothing;
-      return this.#rebuild(this.#routes.delete(key), false, [key]);
+      const previous = this.#routes.get(key);
+      if (previous === undefined) return nothing;
+      return this.#rebuild(this.#routes.delete(key), false, [key], gatewayKeys(previous));
     });
   }
 
   #setRoute(route: Parameters<RouteIndex['set']>[0]): ReadonlySet<string> {
-    return this.#rebuild(this.#routes.set(route), false, [route.key]);
+    const previous = this.#routes.get(route.key);
+    const gateways = new Set([...(previous === undefined ? [] : gatewayKeys(previous)), ...gatewayKeys(route)]);
+    return this.#rebuild(this.#routes.set(route), false, [route.key], gateways);
   }
 
   /** A Service changed: its own model, and the entries that name it as a backend. */
   #rebuildWithDependents(key: string): ReadonlySet<string> {
     const changed = new Set(this.#rebuild([key]));
-    for (const parent of this.#rebuild(this.#routes.parentsOfBackend(key), false)) changed.add(parent);
+    for (const parent of this.#rebuild(this.#routes.parentsOfBackend(key), false, [], this.#routes.gatewaysOfBackend(key))) changed.add(parent);
     return changed;
   }
 
@@ -217,16 +277,27 @@ export class ModelStore {
     this.#deferred = undefined;
     const routes = [...this.#deferredRoutes];
     this.#deferredRoutes.clear();
-    return this.#rebuild(keys, true, routes);
+    const gateways = [...this.#deferredGateways];
+    this.#deferredGateways.clear();
+    return this.#rebuild(keys, true, routes, gateways);
   }
 
   /**
    * Rebuilds these Services' models (`full`: endpoints too; else only their route entries)
-   * and the statuses of their Routes and of `routes`; returns the keys whose model changed.
+   * and the statuses of their Routes and of `routes`, and these Gateways' models and
+   * statuses; returns the keys whose model changed (Gateways' as gatewayChangeKey).
    */
-  #rebuild(keys: Iterable<string | undefined>, full = true, routes: Iterable<string> = []): ReadonlySet<string> {
+  #rebuild(keys: Iterable<string | undefined>, full = true, routes: Iterable<string> = [], gateways: Iterable<string> = []): ReadonlySet<string> {
     const changed = new Set<string>();
     const touched = new Set(routes);
+    for (const key of new Set(gateways)) {
+      if (this.#deferred !== undefined) {
+        this.#deferredGateways.add(key);
+        continue;
+      }
+      if (this.#rebuildGateway(key)) changed.add(gatewayChangeKey(key));
+      for (const route of this.#routes.attachedToGateway(key)) touched.add(route.key);
+    }
     for (const key of new Set(keys)) {
       if (key === undefined) continue;
       if (this.#deferred !== undefined) {
@@ -251,6 +322,34 @@ export class ModelStore {
     if (isDeepStrictEqual(current, model)) return false;
     this.#models.set(key, model);
     return true;
+  }
+
+  /** Rebuilds a Gateway's model, its Routes' outcomes and its status; returns whether the model changed. */
+  #rebuildGateway(key: string): boolean {
+    const gateway = this.#gateways.get(key);
+    if (gateway === undefined) {
+      this.#routes.setGatewayOutcomes(key, undefined);
+      if (this.#gatewayStatuses.delete(key)) this.#tellGatewayStatus(key, undefined);
+      return this.#gatewayModels.delete(key);
+    }
+    const joined = joinGateway(gateway, this.#routes.attachedToGateway(key), (backend) => this.#backendProblem(backend) === undefined);
+    this.#routes.setGatewayOutcomes(key, joined.outcomes);
+    const status = gatewayStatus(gateway, joined.attachedRoutes);
+    if (!isDeepStrictEqual(this.#gatewayStatuses.get(key), status)) {
+      this.#gatewayStatuses.set(key, status);
+      this.#tellGatewayStatus(key, status);
+    }
+    if (isDeepStrictEqual(this.#gatewayModels.get(key), joined.model)) return false;
+    this.#gatewayModels.set(key, joined.model);
+    return true;
+  }
+
+  #tellGatewayStatus(key: string, status: GatewayStatusModel | undefined): void {
+    try {
+      this.#onGatewayStatus?.(key, status);
+    } catch (error) {
+      log.error({ gateway: key, error: (error as Error).message }, 'a gateway status listener failed');
+    }
   }
 
   #backendProblem(backend: BackendRefRecord): BackendProblem | undefined {

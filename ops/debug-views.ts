@@ -4,6 +4,8 @@ import { byKey, compareText } from '../common/compare.ts';
 import type { ClientView } from '../control-plane/ads-server.ts';
 import type { StreamStatus, SyncState } from '../control-plane/stream-status.ts';
 import type { TypeUrl } from '../control-plane/types.ts';
+import type { GatewayModel } from '../k8s/gateway-model.ts';
+import type { GatewayStatusModel } from '../k8s/gateways/gateway-status.ts';
 import type { ServiceModel } from '../k8s/model.ts';
 import type { RouteStatusModel, SourceStatus } from '../k8s/source.ts';
 import type { OpsParts } from './parts.ts';
@@ -66,12 +68,15 @@ export interface ModelView {
   readonly services: readonly ServiceModel[];
   /** The status of each GRPCRoute and HTTPRoute attached to a Service, sorted by kind, namespace, name. */
   readonly routes: readonly RouteStatusModel[];
+  /** The Gateways of kube-xds's class, each with its status, sorted by namespace/name; absent while there is none. */
+  readonly gateways?: readonly { readonly model: GatewayModel; readonly status: GatewayStatusModel | undefined }[];
 }
 
 /** `/debug/model`: the model the snapshots are built from, sorted by namespace, then name. */
 export function modelView(parts: OpsParts): ModelView {
   const services = [...parts.source.services().values()].sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.name, b.name));
-  return { ready: parts.ready(), source: parts.source.status(), services, routes: routesView(parts) };
+  const gateways = [...(parts.source.gateways?.() ?? [])].sort(([a], [b]) => compareText(a, b)).map(([key, model]) => ({ model, status: parts.source.gatewayStatuses?.().get(key) }));
+  return { ready: parts.ready(), source: parts.source.status(), services, routes: routesView(parts), ...(gateways.length > 0 && { gateways }) };
 }
 
 /** `/debug/routes`: the Route statuses alone (`kube-xds status` reads them without the whole model), sorted by kind, namespace, name. */

@@ -12,6 +12,7 @@ import { pushOrder, TypeUrl } from '../control-plane/types.ts';
 import type { EnvoyConfigOptions } from '../envoy-config/options.ts';
 import { clientClasses, type ClientClass } from '../envoy-config/resource-set.ts';
 import type { Builders } from './builders.ts';
+import type { GatewayStates } from './gateway-states.ts';
 import { RoutingTables } from './routing-tables.ts';
 import { resourcesOf } from './service-state.ts';
 import type { AppliedChanges, ServiceStates } from './service-states.ts';
@@ -23,16 +24,19 @@ export class SnapshotPublisher {
   readonly #states: ServiceStates;
   readonly #options: EnvoyConfigOptions;
   readonly #builders: Builders;
+  readonly #gateways: GatewayStates | undefined;
   /** The routing tables of each class that has them, in step with its published snapshot. */
   readonly #routing = new Map<ClientClass, RoutingTables>();
   /** Ready classes whose routing failed to update: rebuilt whole at the next change, whatever it is. */
   readonly #staleRouting = new Set<ClientClass>();
 
-  constructor(cache: SnapshotCache, states: ServiceStates, options: EnvoyConfigOptions, builders: Builders) {
+  /** `gateways`: the Gateways' virtual hosts, placed in the gateway class's routing. */
+  constructor(cache: SnapshotCache, states: ServiceStates, options: EnvoyConfigOptions, builders: Builders, gateways?: GatewayStates) {
     this.#cache = cache;
     this.#states = states;
     this.#options = options;
     this.#builders = builders;
+    this.#gateways = gateways;
   }
 
   /** A full snapshot for every class (this makes them ready). */
@@ -82,10 +86,11 @@ export class SnapshotPublisher {
     if (!layout) return undefined;
     const routing = new RoutingTables(layout);
     for (const [key, state] of this.#states.entries()) routing.place(key, state.routing);
+    if (clientClass === 'gateway') for (const [key, hosts] of this.#gateways?.entries() ?? []) routing.place(key, hosts);
     return routing;
   }
 
-  #patches(clientClass: ClientClass, { endpointUpserts, rebuilt }: AppliedChanges): Map<TypeUrl, MutablePatch> {
+  #patches(clientClass: ClientClass, { endpointUpserts, rebuilt, gateways = new Set() }: AppliedChanges): Map<TypeUrl, MutablePatch> {
     const patches = new Map<TypeUrl, MutablePatch>(pushOrder.map((type) => [type, { upserts: [], removals: [] }]));
     patches.get(TypeUrl.Endpoint)!.upserts.push(...endpointUpserts);
     for (const [key, before] of rebuilt) {
@@ -97,12 +102,13 @@ export class SnapshotPublisher {
         for (const { name } of resourcesOf(before, clientClass, type)) if (!names.has(name)) patches.get(type)!.removals.push(name);
       }
     }
-    if (rebuilt.size > 0 || this.#staleRouting.has(clientClass)) this.#patchRouting(clientClass, rebuilt.keys(), patches);
+    const gatewayKeys = clientClass === 'gateway' ? [...gateways] : [];
+    if (rebuilt.size > 0 || gatewayKeys.length > 0 || this.#staleRouting.has(clientClass)) this.#patchRouting(clientClass, rebuilt.keys(), gatewayKeys, patches);
     return patches;
   }
 
   /** The Services' changes to the class's routing tables, or the tables rebuilt whole after a failure. */
-  #patchRouting(clientClass: ClientClass, keys: Iterable<string>, patches: Map<TypeUrl, MutablePatch>): void {
+  #patchRouting(clientClass: ClientClass, keys: Iterable<string>, gatewayKeys: readonly string[], patches: Map<TypeUrl, MutablePatch>): void {
     const stale = this.#staleRouting.has(clientClass);
     const routing = this.#routing.get(clientClass);
     if (!stale && !routing) return; // a class without Envoy routing: proxyless
@@ -110,6 +116,7 @@ export class SnapshotPublisher {
       if (stale) this.#patchRebuiltRouting(clientClass, patches);
       else {
         for (const key of keys) routing!.place(key, this.#states.get(key)?.routing);
+        for (const key of gatewayKeys) routing!.place(key, this.#gateways?.get(key));
         const { listeners, routes } = routing!.changes();
         for (const [type, patch] of [[TypeUrl.Listener, listeners], [TypeUrl.Route, routes]] as const) {
           patches.get(type)!.upserts.push(...patch.upserts);

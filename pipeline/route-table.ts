@@ -3,7 +3,7 @@
 // virtual_hosts element per host): responses copy the hosts' bytes as they are, never an
 // assembled whole. A change costs the hosts it touches: their own bytes, and the bytes of
 // the hosts whose domains it takes or gives back (a domain two hosts claim goes to neither,
-// see envoy-config/envoy-routes.ts). Its version comes from the hosts' digests, kept as a
+// unless one Gateway listener's host claims it: see envoy-config/envoy-routes.ts). Its version comes from the hosts' digests, kept as a
 // sum, instead of hashing megabytes.
 import { compareText } from '../common/compare.ts';
 import { resourceFromFields, type Resource } from '../control-plane/resource.ts';
@@ -23,6 +23,7 @@ interface Host {
   sorted: boolean;
 }
 
+const noField = new Uint8Array(0);
 /** Digests are 128 bits. */
 const digestMask = (1n << 128n) - 1n;
 /** Past this many additions or removals in one batch, the order is rebuilt whole rather than spliced. */
@@ -87,7 +88,35 @@ export class RouteTable {
     return this.#resource;
   }
 
+  /**
+   * The host's element with these domains; none at all when it has none left (only a
+   * Gateway's host can lose every domain: Envoy refuses a virtual host without one).
+   */
+  #fieldWith(encoded: EncodedVirtualHost, domains: readonly string[]): Uint8Array {
+    return domains.length === 0 ? noField : virtualHostField(encoded, domains);
+  }
+
+  /** Who gets a domain: its one claimant, or the one Gateway listener's host among several. */
+  #winner(domain: string): Host | undefined {
+    const claimants = this.#claims.get(domain);
+    if (!Array.isArray(claimants)) return claimants;
+    const gateways = claimants.filter((claimant) => claimant.encoded.gatewayListener);
+    return gateways.length === 1 ? gateways[0] : undefined;
+  }
+
+  /** A Gateway host coming or going can change which other Gateway host wins a shared domain. */
+  #unsettleGatewayClaimants(domain: string, host: Host): void {
+    const claimants = this.#claims.get(domain);
+    if (!host.encoded.gatewayListener || !Array.isArray(claimants)) return;
+    for (const claimant of claimants) if (claimant.encoded.gatewayListener) this.#unsettled.add(claimant);
+  }
+
   #claim(domain: string, host: Host): void {
+    this.#claimOnly(domain, host);
+    this.#unsettleGatewayClaimants(domain, host);
+  }
+
+  #claimOnly(domain: string, host: Host): void {
     const claimants = this.#claims.get(domain);
     if (!claimants) this.#claims.set(domain, host);
     else if (Array.isArray(claimants)) {
@@ -102,6 +131,11 @@ export class RouteTable {
   }
 
   #release(domain: string, host: Host): void {
+    this.#releaseOnly(domain, host);
+    this.#unsettleGatewayClaimants(domain, host);
+  }
+
+  #releaseOnly(domain: string, host: Host): void {
     const claimants = this.#claims.get(domain);
     if (claimants === host) this.#claims.delete(domain);
     else if (Array.isArray(claimants)) {
@@ -121,7 +155,7 @@ export class RouteTable {
     for (const host of this.#unsettled) {
       if (this.#hosts.get(host.encoded.name) !== host) continue; // deleted since
       const { encoded } = host;
-      const field = host.contested === 0 ? encoded.field : virtualHostField(encoded, encoded.candidates.filter((domain) => this.#claims.get(domain) === host));
+      const field = host.contested === 0 ? encoded.field : this.#fieldWith(encoded, encoded.candidates.filter((domain) => this.#winner(domain) === host));
       const digest = field === encoded.field ? encoded.digest : digestOf(field);
       if (digest === host.digest) continue;
       this.#sum = (this.#sum - host.digest + digest) & digestMask;

@@ -33,7 +33,7 @@ export class RoutingTables {
   readonly #tables = new Map<string, Entry>();
   /** The listeners of each RouteConfiguration that is not fixed, while it exists. */
   readonly #listeners = new Map<string, readonly Resource[]>();
-  /** Each Service's virtual hosts, by Service key. */
+  /** Each Service's virtual hosts, by Service key (a Gateway's, by its change key). */
   readonly #placed = new Map<string, readonly EncodedVirtualHost[]>();
   /** RouteConfigurations touched since the last changes(). */
   readonly #touched = new Set<string>();
@@ -52,8 +52,9 @@ export class RoutingTables {
   place(key: string, hosts: readonly EncodedVirtualHost[] = []): void {
     const before = this.#placed.get(key) ?? [];
     if (before === hosts) return;
-    const kept = new Set(hosts.map((host) => host.name));
-    for (const host of before) if (!kept.has(host.name)) this.#entryOf(host).table.delete(host.name);
+    // A host kept by name may move to another RouteConfiguration (a Gateway listener's port changed).
+    const kept = new Map(hosts.map((host) => [host.name, this.#routeConfigOf(host)]));
+    for (const host of before) if (kept.get(host.name) !== this.#routeConfigOf(host)) this.#entryOf(host).table.delete(host.name);
     for (const host of hosts) this.#entryOf(host).table.set(host);
     if (hosts.length > 0) this.#placed.set(key, hosts);
     else this.#placed.delete(key);
@@ -95,8 +96,12 @@ export class RoutingTables {
     };
   }
 
+  #routeConfigOf(host: EncodedVirtualHost): string {
+    return this.#layout.routeConfigOf(host.port, host.gatewayListener);
+  }
+
   #entryOf(host: EncodedVirtualHost): Entry {
-    const name = this.#layout.routeConfigOf(host.port);
+    const name = this.#routeConfigOf(host);
     let entry = this.#tables.get(name);
     if (!entry) {
       entry = { table: new RouteTable(name), port: host.port };

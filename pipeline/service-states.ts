@@ -17,6 +17,8 @@ export interface AppliedChanges {
   readonly endpointUpserts: readonly Resource[];
   /** Services rebuilt, added, removed or refused, each with its state before the change. */
   readonly rebuilt: ReadonlyMap<string, ServiceState | undefined>;
+  /** Change keys of the Gateways rebuilt or removed (pipeline/gateway-states.ts). */
+  readonly gateways?: ReadonlySet<string>;
 }
 
 export class ServiceStates {

@@ -11,6 +11,8 @@ import { clientClasses, type ClientClass } from '../envoy-config/resource-set.ts
 import type { ModelSource } from '../k8s/source.ts';
 import { envoyConfigBuilders, type Builders } from './builders.ts';
 import { Coalescer } from './coalescer.ts';
+import { gatewayOfChange } from '../k8s/gateway-model.ts';
+import { GatewayStates } from './gateway-states.ts';
 import { logFlush } from './flush-log.ts';
 import { SnapshotPublisher } from './publisher.ts';
 import { ServiceStates } from './service-states.ts';
@@ -41,6 +43,7 @@ export interface PipelineStats {
 export class SnapshotPipeline {
   readonly #source: ModelSource;
   readonly #states: ServiceStates;
+  readonly #gateways: GatewayStates;
   readonly #publisher: SnapshotPublisher;
   readonly #coalescer: Coalescer;
   readonly #observer?: PipelineObserver;
@@ -51,13 +54,15 @@ export class SnapshotPipeline {
     this.#source = source;
     this.#observer = observer;
     this.#states = new ServiceStates(options.envoy, builders);
-    this.#publisher = new SnapshotPublisher(cache, this.#states, options.envoy, builders);
+    this.#gateways = new GatewayStates(options.envoy, builders);
+    this.#publisher = new SnapshotPublisher(cache, this.#states, options.envoy, builders, this.#gateways);
     this.#coalescer = new Coalescer({ windowMs: options.coalesceWindowMs, maxDelayMs: options.coalesceMaxDelayMs }, (keys, since) => this.#flush(keys, since));
   }
 
   /** Builds every class's first snapshot from the synced source (this makes them ready). */
   start(): void {
     this.#states.buildAll(this.#source.services());
+    this.#gateways.buildAll(this.#source.gateways?.() ?? new Map());
     this.#publisher.publishAll();
     this.#source.onChange((changed) => this.#coalescer.add(changed));
   }
@@ -68,7 +73,7 @@ export class SnapshotPipeline {
   }
 
   stats(): PipelineStats {
-    return { ...this.#stats, failedBuilds: this.#states.failedBuilds, conflictingServices: this.#states.conflictingServices };
+    return { ...this.#stats, failedBuilds: this.#states.failedBuilds + this.#gateways.failedBuilds, conflictingServices: this.#states.conflictingServices };
   }
 
   /**
@@ -79,8 +84,13 @@ export class SnapshotPipeline {
   async #flush(keys: string[], since: number): Promise<void> {
     const startedAt = performance.now();
     try {
-      const changes = this.#states.apply(keys, this.#source.services());
-      const endpointsOnly = changes.rebuilt.size === 0;
+      const gatewayKeys = keys.flatMap((key) => gatewayOfChange(key) ?? []);
+      const serviceKeys = gatewayKeys.length === 0 ? keys : keys.filter((key) => gatewayOfChange(key) === undefined);
+      const changes = {
+        ...this.#states.apply(serviceKeys, this.#source.services()),
+        gateways: this.#gateways.apply(gatewayKeys, this.#source.gateways?.() ?? new Map()),
+      };
+      const endpointsOnly = changes.rebuilt.size === 0 && changes.gateways.size === 0;
       const outcomes = new Map<ClientClass, PatchOutcome | undefined>();
       for (const clientClass of clientClasses) {
         if (outcomes.size > 0) {

@@ -19,6 +19,8 @@ export interface EncodedVirtualHost {
   readonly name: string;
   readonly port: number;
   readonly candidates: readonly string[];
+  /** A Gateway listener's host: its domains win over Services' hosts' (envoy-config/envoy-routes.ts). */
+  readonly gatewayListener?: true;
   /** The virtual_hosts element with every candidate as a domain. */
   readonly field: Uint8Array;
   readonly digest: bigint;
@@ -31,7 +33,7 @@ export interface EncodedVirtualHost {
 // Reused: its buffer grows to fit the largest host, so most encodes allocate nothing.
 const writer = protobuf.Writer.create();
 
-export function encodeVirtualHost({ host, port, candidates }: VirtualHostShare): EncodedVirtualHost {
+export function encodeVirtualHost({ host, port, candidates, gatewayListener }: VirtualHostShare): EncodedVirtualHost {
   writer.pos = 0;
   writer.states = null;
   writer.uint32(virtualHostsTag).fork();
@@ -44,7 +46,7 @@ export function encodeVirtualHost({ host, port, candidates }: VirtualHostShare):
   const messageStart = field.byteLength - messageLength;
   const domainsStart = messageStart + stringFieldLength(host.name);
   const domainsEnd = candidates.reduce((end, domain) => end + stringFieldLength(domain), domainsStart);
-  return { name: host.name, port, candidates, field, digest: digestOf(field), messageStart, domainsStart, domainsEnd };
+  return { name: host.name, port, candidates, ...(gatewayListener && { gatewayListener }), field, digest: digestOf(field), messageStart, domainsStart, domainsEnd };
 }
 
 /** The virtual_hosts element with `domains`, a subsequence of the host's candidates. */

@@ -9,7 +9,7 @@ import { writtenRef } from '../normalize.ts';
 import type { RetryModel } from '../route-model.ts';
 import { readGrpcMatch } from './grpc-match.ts';
 import { readHttpMatch } from './http-match.ts';
-import { readDuration, readInteger, readList, readText, UnsupportedRule } from './route-fields.ts';
+import { readDuration, readHostname, readInteger, readList, readText, UnsupportedRule } from './route-fields.ts';
 import { routeKey, type BackendRefRecord, type MatchRecord, type ParentRefRecord, type RouteKind, type RouteRecord, type RuleRecord } from './route-record.ts';
 
 /** The Route's identity and parents; throws KXDS_BAD_OBJECT when even these cannot be read. */
@@ -31,7 +31,8 @@ export function readRouteHeader(kind: RouteKind, object: unknown): RouteHeader {
   const createdAt = reader.optionalString(metadata.creationTimestamp, 'metadata.creationTimestamp') ?? '';
   const spec = reader.optionalRecord((object as Fields).spec, 'spec') ?? {};
   const parents = readList(reader, spec.parentRefs, 'spec.parentRefs', 32).map((item, index) => readParentRef(reader, item, index, namespace));
-  return { kind, namespace, name, key: routeKey(kind, namespace, name), generation, createdAt, parents };
+  const hostnames = readList(reader, spec.hostnames, 'spec.hostnames', 16).map((item, index) => readHostname(reader, item, `spec.hostnames[${index}]`));
+  return { kind, namespace, name, key: routeKey(kind, namespace, name), generation, createdAt, parents, hostnames: [...new Set(hostnames)] };
 }
 
 /** The whole Route; throws KXDS_BAD_OBJECT for what the schema forbids. */
@@ -67,6 +68,7 @@ function readParentRef(reader: ObjectReader, value: unknown, index: number, rout
   return {
     index,
     mesh: kind === 'Service' && (group === '' || group === 'core'),
+    gateway: kind === 'Gateway' && group === 'gateway.networking.k8s.io',
     namespace,
     name,
     ...(port === undefined ? {} : { port }),

@@ -28,6 +28,14 @@ export function readHeaderName(reader: ObjectReader, value: unknown, field: stri
   return reader.fail(field, 'must be a header name (1 to 256 token characters of RFC 7230)', value);
 }
 
+/** The Gateway API's Hostname: a DNS name, optionally with a leading `*.` label. */
+const hostnamePattern = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function readHostname(reader: ObjectReader, value: unknown, field: string): string {
+  if (typeof value === 'string' && value.length <= 253 && hostnamePattern.test(value)) return value;
+  return reader.fail(field, 'must be a hostname (lowercase DNS labels joined by ".", optionally starting with "*.")', value);
+}
+
 export function readText(reader: ObjectReader, value: unknown, field: string, maxLength: number, minLength = 1): string {
   if (typeof value === 'string' && value.length >= minLength && value.length <= maxLength) return value;
   return reader.fail(field, `must be a string of ${minLength} to ${maxLength} characters`, value);

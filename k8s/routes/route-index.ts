@@ -4,6 +4,7 @@
 // each Route's status, recomputed only for the Routes a rebuild touched.
 import { isDeepStrictEqual } from 'node:util';
 import type { WhyUnserved } from '../client-support.ts';
+import { gatewayKey } from '../gateway-model.ts';
 import { serviceKey } from '../model.ts';
 import type { ServiceRecord } from '../normalize.ts';
 import type { RouteEntryModel } from '../route-model.ts';
@@ -18,8 +19,12 @@ export class RouteIndex {
   readonly #byParent = new Map<string, Set<string>>();
   /** Service key -> keys of the Routes with a backendRef naming it. */
   readonly #byBackend = new Map<string, Set<string>>();
+  /** Gateway key -> keys of the Routes with a parentRef naming it. */
+  readonly #byGateway = new Map<string, Set<string>>();
   /** Service key -> what its last join decided for each attached Route. */
   readonly #outcomes = new Map<string, ParentOutcomes>();
+  /** Gateway key -> the same, for the Gateways of kube-xds's class (store/gateway joins). */
+  readonly #gatewayOutcomes = new Map<string, ParentOutcomes>();
   readonly #statuses = new Map<string, RouteStatusModel>();
   readonly #whyUnserved: WhyUnserved | undefined;
 
@@ -49,6 +54,7 @@ export class RouteIndex {
       affected.add(key);
     }
     for (const key of backendKeys(route)) link(this.#byBackend, key, route.key);
+    for (const key of gatewayKeys(route)) link(this.#byGateway, key, route.key);
     return affected;
   }
 
@@ -67,6 +73,27 @@ export class RouteIndex {
       if (route !== undefined) for (const parent of parentKeys(route)) parents.add(parent);
     }
     return parents;
+  }
+
+  /** The Gateways whose Routes name `serviceKey` as a backend. */
+  gatewaysOfBackend(key: string): Set<string> {
+    const gateways = new Set<string>();
+    for (const routeKey of this.#byBackend.get(key) ?? []) {
+      const route = this.#routes.get(routeKey);
+      if (route !== undefined) for (const gateway of gatewayKeys(route)) gateways.add(gateway);
+    }
+    return gateways;
+  }
+
+  /** The Routes with a parentRef naming a Gateway (whatever its class). */
+  attachedToGateway(key: string): readonly RouteRecord[] {
+    return [...(this.#byGateway.get(key) ?? [])].flatMap((routeKey) => this.#routes.get(routeKey) ?? []);
+  }
+
+  /** What a Gateway's join decided for its Routes; undefined: the Gateway is gone or not kube-xds's. */
+  setGatewayOutcomes(key: string, outcomes: ParentOutcomes | undefined): void {
+    if (outcomes === undefined) this.#gatewayOutcomes.delete(key);
+    else this.#gatewayOutcomes.set(key, outcomes);
   }
 
   /** Keys of the Routes attached to a Service. */
@@ -97,9 +124,10 @@ export class RouteIndex {
       const route = this.#routes.get(key);
       const status = route === undefined ? undefined : routeStatus(route, (index) => {
         const parent = route.parents[index]!;
-        return this.#outcomes.get(serviceKey(parent.namespace, parent.name))?.get(key)?.get(index);
+        const outcomes = parent.gateway ? this.#gatewayOutcomes.get(gatewayKey(parent.namespace, parent.name)) : this.#outcomes.get(serviceKey(parent.namespace, parent.name));
+        return outcomes?.get(key)?.get(index);
       }, backendProblem);
-      // A Route with no Service parent (a Gateway's) is not kube-xds's: it has no status here.
+      // A Route with no parent of kube-xds's (a Service, or a Gateway of its class) has no status here.
       if (status === undefined || status.parents.length === 0) {
         if (this.#statuses.delete(key)) changed.set(key, undefined);
         continue;
@@ -120,12 +148,18 @@ export class RouteIndex {
       affected.add(parent);
     }
     for (const backend of backendKeys(previous)) unlink(this.#byBackend, backend, key);
+    for (const gateway of gatewayKeys(previous)) unlink(this.#byGateway, gateway, key);
     return affected;
   }
 }
 
 function parentKeys(route: RouteRecord): Set<string> {
   return new Set(route.parents.filter((parent) => parent.mesh).map((parent) => serviceKey(parent.namespace, parent.name)));
+}
+
+/** The keys of the Gateways a Route's parentRefs name. */
+export function gatewayKeys(route: RouteRecord): Set<string> {
+  return new Set(route.parents.filter((parent) => parent.gateway).map((parent) => gatewayKey(parent.namespace, parent.name)));
 }
 
 function backendKeys(route: RouteRecord): Set<string> {

@@ -15,7 +15,12 @@ export type ParentOutcome =
       /** Its matches some client classes are not served (`rule 1 is not served to ...: why`). */
       readonly unserved: readonly string[];
     }
-  | { readonly accepted: false; readonly reason: 'NoMatchingParent' | 'Conflicted' | 'UnsupportedValue'; readonly message: string };
+  | {
+      readonly accepted: false;
+      /** The last two for Gateway parents only. */
+      readonly reason: 'NoMatchingParent' | 'Conflicted' | 'UnsupportedValue' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname';
+      readonly message: string;
+    };
 
 /** Route key -> parentRef index -> outcome. */
 export type ParentOutcomes = Map<string, Map<number, ParentOutcome>>;
@@ -217,7 +222,7 @@ function withoutShadowed(sorted: readonly Candidate[]): { kept: Candidate[]; sha
   return { kept, shadowed };
 }
 
-function entryOf({ route, rule, matchIndex, match, port }: Candidate, resolves: BackendResolver): RouteEntryModel {
+export function entryOf({ route, rule, matchIndex, match, port }: Candidate, resolves: BackendResolver): RouteEntryModel {
   const backends = rule.backends.map(
     (backend): RouteBackendModel => Object.freeze({
       namespace: backend.namespace,

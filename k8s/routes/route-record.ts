@@ -19,8 +19,10 @@ export function routeKey(kind: RouteKind, namespace: string, name: string): stri
 export interface ParentRefRecord {
   /** Its index in spec.parentRefs. */
   readonly index: number;
-  /** A Service of the core group (the mesh profile); other parents (Gateways) are not this stage's. */
+  /** A Service of the core group (the mesh profile): joined per Service (route-join.ts). */
   readonly mesh: boolean;
+  /** A Gateway (group gateway.networking.k8s.io): joined per Gateway (gateways/gateway-join.ts). */
+  readonly gateway: boolean;
   /** Defaulted: the Route's own namespace when unset. */
   readonly namespace: string;
   readonly name: string;
@@ -68,6 +70,8 @@ export interface RouteRecord {
   /** metadata.creationTimestamp as written ('' when unset): RFC 3339 in UTC sorts as text. */
   readonly createdAt: string;
   readonly parents: readonly ParentRefRecord[];
+  /** spec.hostnames: used for Gateway parents only (GEP-1294: mesh parents ignore them). */
+  readonly hostnames: readonly string[];
   readonly rules: readonly RuleRecord[];
   /** Set when the Route cannot be read beyond its parents: nothing of it is applied, and its status says why. */
   readonly invalid?: string;

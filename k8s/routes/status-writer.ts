@@ -13,7 +13,7 @@ import type { ApiAccess } from '../api-access.ts';
 import { ApiStatusError, mergePatch } from '../api-requests.ts';
 import { Backoff, pause, type BackoffOptions } from '../backoff.ts';
 import { routeKey, type RouteKind } from './route-record.ts';
-import { MESH_CONTROLLER_NAME, type RouteCondition, type RouteStatusModel } from './route-status.ts';
+import { isOwnController, type RouteCondition, type RouteStatusModel } from './route-status.ts';
 
 export interface StatusWriterOptions {
   readonly backoff: BackoffOptions;
@@ -140,8 +140,8 @@ export class RouteStatusWriter {
     const observed = this.#observed.get(key);
     if (observed === undefined) return;
     const desired = this.#desired.get(key);
-    const ours = observed.parents.filter((parent) => parent.controllerName === MESH_CONTROLLER_NAME);
-    const others = observed.parents.filter((parent) => parent.controllerName !== MESH_CONTROLLER_NAME);
+    const ours = observed.parents.filter((parent) => isOwnController(parent.controllerName));
+    const others = observed.parents.filter((parent) => !isOwnController(parent.controllerName));
     // The spec: a condition observed at a newer generation than ours means our copy is stale.
     if (desired !== undefined && ours.some((parent) => conditionsOf(parent).some((condition) => Number(condition.observedGeneration) > desired.generation))) return;
     const wanted = (desired?.parents ?? []).map((parent) => ({

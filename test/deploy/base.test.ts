@@ -63,12 +63,15 @@ function grants(role: Role): string[] {
     .sort();
 }
 
-/** All kube-xds needs: list and watch on Services, EndpointSlices and Routes, and patch on the Routes' status alone. */
+/** All kube-xds needs: list and watch on Services, EndpointSlices, Routes and Gateways, and patch on their status alone. */
 const needed = [
   '/services:list',
   '/services:watch',
   'discovery.k8s.io/endpointslices:list',
   'discovery.k8s.io/endpointslices:watch',
+  'gateway.networking.k8s.io/gateways/status:patch',
+  'gateway.networking.k8s.io/gateways:list',
+  'gateway.networking.k8s.io/gateways:watch',
   'gateway.networking.k8s.io/grpcroutes/status:patch',
   'gateway.networking.k8s.io/grpcroutes:list',
   'gateway.networking.k8s.io/grpcroutes:watch',

@@ -62,6 +62,8 @@ export interface RouteSpec {
   generation?: number;
   /** Default: the Service `parent` in the Route's namespace, every port. */
   parentRefs?: Json[];
+  /** spec.hostnames (read for Gateway parents). */
+  hostnames?: string[];
   rules?: Json[];
   status?: Json;
 }
@@ -76,7 +78,7 @@ function route(kind: 'GRPCRoute' | 'HTTPRoute', name: string, spec: RouteSpec): 
       ...(spec.createdAt === undefined ? {} : { creationTimestamp: spec.createdAt }),
       ...(spec.generation === undefined ? {} : { generation: spec.generation }),
     },
-    spec: { parentRefs: spec.parentRefs ?? [serviceParent('parent')], rules: spec.rules ?? [] },
+    spec: { parentRefs: spec.parentRefs ?? [serviceParent('parent')], ...(spec.hostnames && { hostnames: spec.hostnames }), rules: spec.rules ?? [] },
     ...(spec.status === undefined ? {} : { status: spec.status }),
   };
 }
@@ -97,4 +99,30 @@ export function serviceParent(name: string, extra: Json = {}): Json {
 /** A backendRef to a Service port. */
 export function backend(name: string, port: number, extra: Json = {}): Json {
   return { name, port, ...extra };
+}
+
+/** A parentRef to a Gateway (the default group and kind), optionally one listener. */
+export function gatewayParent(name: string, extra: Json = {}): Json {
+  return { name, ...extra };
+}
+
+export interface GatewaySpec {
+  namespace?: string;
+  className?: string;
+  generation?: number;
+  listeners?: Json[];
+}
+
+/** A Gateway; by default of kube-xds's class with one HTTP listener `http` on port 80. */
+export function gateway(name: string, spec: GatewaySpec = {}): Json {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name, namespace: spec.namespace ?? 'default', ...(spec.generation === undefined ? {} : { generation: spec.generation }) },
+    spec: { gatewayClassName: spec.className ?? 'kube-xds', listeners: spec.listeners ?? [httpListener('http', 80)] },
+  };
+}
+
+export function httpListener(name: string, port: number, extra: Json = {}): Json {
+  return { name, port, protocol: 'HTTP', ...extra };
 }

@@ -40,8 +40,8 @@ test('without the Route CRDs: synced and connected at once, no Routes, only the 
       assert.equal(source.status().routes, { total: 0, withProblems: 0 });
       assert.is(source.services().get('default/echo')?.routes, undefined);
       await waitFor('the core watches', () => fake.openWatches('services') === 1 && fake.openWatches('endpointslices') === 1);
-      assert.is(fake.openWatches('grpcroutes') + fake.openWatches('httproutes'), 0);
-      assert.equal([...fake.notFound].sort(), ['/apis/gateway.networking.k8s.io/v1/grpcroutes', '/apis/gateway.networking.k8s.io/v1/httproutes']);
+      assert.is(fake.openWatches('grpcroutes') + fake.openWatches('httproutes') + fake.openWatches('gateways'), 0);
+      assert.equal([...fake.notFound].sort(), ['/apis/gateway.networking.k8s.io/v1/gateways', '/apis/gateway.networking.k8s.io/v1/grpcroutes', '/apis/gateway.networking.k8s.io/v1/httproutes']);
       assert.is(source.status().restarts, 0, 'a missing CRD is not a failure');
     });
     assert.equal(log.lines.filter((line) => line.level === 'warn' || line.level === 'error'), []);

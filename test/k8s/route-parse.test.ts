@@ -36,9 +36,9 @@ test('a GRPCRoute: parents defaulted to its namespace, method matches as paths, 
   assert.is(record.key, 'GRPCRoute/shop/echo-split');
   assert.is(record.generation, 3);
   assert.is(record.createdAt, '2026-01-02T03:04:05Z');
-  assert.equal(record.parents.map(({ mesh, namespace, name, port }) => ({ mesh, namespace, name, port })), [
-    { mesh: true, namespace: 'shop', name: 'echo', port: 50051 },
-    { mesh: false, namespace: 'shop', name: 'gw', port: undefined },
+  assert.equal(record.parents.map(({ mesh, gateway, namespace, name, port }) => ({ mesh, gateway, namespace, name, port })), [
+    { mesh: true, gateway: false, namespace: 'shop', name: 'echo', port: 50051 },
+    { mesh: false, gateway: true, namespace: 'shop', name: 'gw', port: undefined },
   ]);
   assert.equal(record.parents[0]!.written, { group: '', kind: 'Service', name: 'echo', port: 50051 });
   const [rule] = record.rules;

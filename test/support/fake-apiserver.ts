@@ -1,9 +1,9 @@
 // An in-process Kubernetes API server for Services and EndpointSlices, speaking the real
 // list/watch protocol (resourceVersion, chunked JSON lines, BOOKMARK, ERROR 410 Gone) so
 // tests drive the real Kubernetes source against it, plus the faults real API servers have.
-// GRPCRoutes and HTTPRoutes (gateway.networking.k8s.io/v1) are served once installRouteCrds()
-// is called, 404 before, as without their CRDs; their /status subresource takes merge
-// patches (with a resourceVersion precondition), each recorded in statusWrites.
+// GRPCRoutes, HTTPRoutes and Gateways (gateway.networking.k8s.io/v1) are served once
+// installRouteCrds() is called, 404 before, as without their CRDs; their /status subresource
+// takes merge patches (with a resourceVersion precondition), each recorded in statusWrites.
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { directAccess, type ApiAccess } from '../../k8s/api-access.ts';
 import { parseSelector, type LabelSelector } from '../../k8s/selector.ts';
 
-export type Resource = 'services' | 'endpointslices' | 'grpcroutes' | 'httproutes';
+export type Resource = 'services' | 'endpointslices' | 'grpcroutes' | 'httproutes' | 'gateways';
 
 type Json = Record<string, unknown>;
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -23,18 +23,21 @@ const types: Record<Resource, { kind: string; apiVersion: string }> = {
   endpointslices: { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1' },
   grpcroutes: { kind: 'GRPCRoute', apiVersion: 'gateway.networking.k8s.io/v1' },
   httproutes: { kind: 'HTTPRoute', apiVersion: 'gateway.networking.k8s.io/v1' },
+  gateways: { kind: 'Gateway', apiVersion: 'gateway.networking.k8s.io/v1' },
 };
 
-const routeResources: readonly Resource[] = ['grpcroutes', 'httproutes'];
+/** The Gateway API kinds: served only once their CRDs are "installed". */
+const routeResources: readonly Resource[] = ['grpcroutes', 'httproutes', 'gateways'];
 
 const routes: readonly [RegExp, Resource][] = [
   [/^\/api\/v1(?:\/namespaces\/([^/]+))?\/services$/, 'services'],
   [/^\/apis\/discovery\.k8s\.io\/v1(?:\/namespaces\/([^/]+))?\/endpointslices$/, 'endpointslices'],
   [/^\/apis\/gateway\.networking\.k8s\.io\/v1(?:\/namespaces\/([^/]+))?\/grpcroutes$/, 'grpcroutes'],
   [/^\/apis\/gateway\.networking\.k8s\.io\/v1(?:\/namespaces\/([^/]+))?\/httproutes$/, 'httproutes'],
+  [/^\/apis\/gateway\.networking\.k8s\.io\/v1(?:\/namespaces\/([^/]+))?\/gateways$/, 'gateways'],
 ];
 
-const statusPath = /^\/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/([^/]+)\/(grpcroutes|httproutes)\/([^/]+)\/status$/;
+const statusPath = /^\/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/([^/]+)\/(grpcroutes|httproutes|gateways)\/([^/]+)\/status$/;
 
 /** One merge patch of a Route's status, as received, and how it was answered. */
 export interface StatusWrite {
@@ -79,7 +82,7 @@ export interface RequestRecord {
 export class FakeApiServer {
   readonly #server: Server;
   readonly #scheme: 'http' | 'https';
-  readonly #objects: Record<Resource, Map<string, Json>> = { services: new Map(), endpointslices: new Map(), grpcroutes: new Map(), httproutes: new Map() };
+  readonly #objects: Record<Resource, Map<string, Json>> = { services: new Map(), endpointslices: new Map(), grpcroutes: new Map(), httproutes: new Map(), gateways: new Map() };
   #routeCrds = false;
   #statusConflicts = 0;
   /** Every status patch of a Route, oldest first. */

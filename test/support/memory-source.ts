@@ -1,10 +1,12 @@
 // A ModelSource held in memory: tests and benchmarks put and remove Service models and it
 // announces each batch as a real source would.
+import { gatewayChangeKey, gatewayKey, type GatewayModel } from '../../k8s/gateway-model.ts';
 import { serviceKey, type ServiceModel } from '../../k8s/model.ts';
 import type { ModelSource, SourceStatus } from '../../k8s/source.ts';
 
 export class MemorySource implements ModelSource {
   readonly #services = new Map<string, ServiceModel>();
+  readonly #gateways = new Map<string, GatewayModel>();
   readonly #listeners: Array<(changed: ReadonlySet<string>) => void> = [];
 
   constructor(services: Iterable<ServiceModel> = []) {
@@ -16,6 +18,22 @@ export class MemorySource implements ModelSource {
 
   services(): ReadonlyMap<string, ServiceModel> {
     return this.#services;
+  }
+
+  gateways(): ReadonlyMap<string, GatewayModel> {
+    return this.#gateways;
+  }
+
+  /** Replaces (or adds) a Gateway, or removes it (`undefined` with its key), and tells the listeners. */
+  putGateway(gateway: GatewayModel): void {
+    const key = gatewayKey(gateway.namespace, gateway.name);
+    this.#gateways.set(key, gateway);
+    this.#announce(new Set([gatewayChangeKey(key)]));
+  }
+
+  removeGateway(key: string): void {
+    this.#gateways.delete(key);
+    this.#announce(new Set([gatewayChangeKey(key)]));
   }
 
   onChange(listener: (changed: ReadonlySet<string>) => void): void {
