@@ -39,6 +39,7 @@ const benchmarks: Record<string, Benchmark> = {
   proxyless: { title: 'proxyless gRPC end to end', limitMs: 90_000, load: () => import('./proxyless.ts') },
   clients: { title: 'real gRPC clients: scale-up and redeploy', limitMs: 150_000, load: () => import('./clients.ts') },
   'stuck-client': { title: 'a client that stops reading', limitMs: 120_000, load: () => import('./stuck-client.ts') },
+  'route-change': { title: 'a canary weight change', limitMs: 90_000, load: () => import('./route-change.ts') },
   'envoy-drain': { title: 'Envoy gateway: a drain applied', limitMs: 150_000, load: () => import('./envoy-drain.ts') },
 };
 
