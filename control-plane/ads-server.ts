@@ -6,10 +6,10 @@ import { describeError, ErrorCode, KubeXdsError } from '../common/errors.ts';
 import { shortened } from '../common/text.ts';
 import type { NodeClassifier } from './client-profile.ts';
 import { DeltaStream } from './delta-stream.ts';
-import { LimitWarnings } from './limit-warnings.ts';
 import { defaultAdsLimits, RequestRate, type AdsLimits, type LimitName } from './limits.ts';
 import { noObserver, type AdsObserver } from './observer.ts';
 import { rawMethod } from './raw-method.ts';
+import { RefusalWarnings } from './refusal-warnings.ts';
 import type { SnapshotCache } from './snapshot-cache.ts';
 import { SotwStream } from './sotw-stream.ts';
 import type { StreamStatus } from './stream-status.ts';
@@ -65,7 +65,7 @@ export class AdsServer {
   readonly #streams = new Map<AdsCall, XdsStream>();
   /** ADS streams open per connection, by peer address (one TCP connection each). */
   readonly #streamsPerPeer = new Map<string, number>();
-  readonly #refusals = new LimitWarnings();
+  readonly #refusals = new RefusalWarnings();
   readonly #observer: AdsObserver;
   readonly #services: { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation }[] = [];
   /** While a snapshot is pushed: when the model change it carries arrived. */
@@ -178,7 +178,7 @@ export class AdsServer {
     const refusal = this.#refusal(peer);
     if (refusal) {
       this.#observer.limitExceeded(refusal.limit);
-      this.#refusals.warn(refusal.limit, { peer }, `stream refused: ${refusal.details}`);
+      this.#refusals.warn(refusal.limit, { peer, limit: refusal.limit }, `stream refused: ${refusal.details}`);
       call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: refusal.details });
       return;
     }
@@ -243,7 +243,7 @@ export class AdsServer {
     call.sendStatus = (status) => {
       if (status.code === grpc.status.RESOURCE_EXHAUSTED && /^Received message (larger|that decompresses)/.test(status.details)) {
         this.#observer.limitExceeded('request-bytes');
-        this.#refusals.warn('request-bytes', { peer: call.getPeer() }, `request refused: ${status.details} (--max-request-bytes)`);
+        this.#refusals.warn('request-bytes', { peer: call.getPeer(), limit: 'request-bytes' }, `request refused: ${status.details} (--max-request-bytes)`);
       }
       sendStatus(status);
     };

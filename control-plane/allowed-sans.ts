@@ -5,7 +5,7 @@
 // reaches the service.
 import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { log } from '../common/log.ts';
+import { RefusalWarnings } from './refusal-warnings.ts';
 
 export interface SubjectAltName {
   readonly type: 'DNS' | 'URI';
@@ -35,20 +35,10 @@ export function isAllowed(names: readonly SubjectAltName[], allowed: readonly st
   );
 }
 
-/** A refused identity is logged at most once in this long: a client retrying cannot flood the log. */
-const warnEveryMs = 10_000;
-
 /** A server interceptor that ends with PERMISSION_DENIED every call whose client certificate has none of `allowed`. */
 export function allowedSansInterceptor(allowed: readonly string[]): grpc.ServerInterceptor {
   const list = Object.freeze([...allowed]);
-  const lastWarned = new Map<string, number>();
-  const warn = (presented: string, fields: Record<string, unknown>) => {
-    const now = performance.now();
-    if (now - (lastWarned.get(presented) ?? -Infinity) < warnEveryMs) return;
-    if (lastWarned.size >= 1_000) lastWarned.clear();
-    lastWarned.set(presented, now);
-    log.warn({ ...fields, presented }, 'refused a call: its client certificate has no allowed SAN');
-  };
+  const warnings = new RefusalWarnings();
   return (method, call) => {
     const listener = new grpc.ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
@@ -60,7 +50,7 @@ export function allowedSansInterceptor(allowed: readonly string[]): grpc.ServerI
         }
         const presented = names.length > 0 ? names.map(({ type, value }) => `${type}:${value}`).join(', ') : 'no DNS or URI name';
         const details = `the client certificate (SAN ${presented}) is not allowed on this xDS port`;
-        warn(presented, { peer: call.getPeer(), method: method.path, subject: certificate?.subject?.CN });
+        warnings.warn(presented, { peer: call.getPeer(), method: method.path, subject: certificate?.subject?.CN, presented }, 'refused a call: its client certificate has no allowed SAN');
         call.sendStatus({ code: grpc.status.PERMISSION_DENIED, details });
       })
       .build();
