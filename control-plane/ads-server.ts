@@ -2,7 +2,7 @@
 // alike. A failure handling a request turns into a clear status for that stream alone;
 // responses arrive already encoded.
 import * as grpc from '@grpc/grpc-js';
-import { describeError, ErrorCode, KubeXdsError } from '../common/errors.ts';
+import { describeError, ErrorCode, KubeXdsError, limitExceeded } from '../common/errors.ts';
 import { shortened } from '../common/text.ts';
 import type { NodeClassifier } from './client-profile.ts';
 import { DeltaStream } from './delta-stream.ts';
@@ -210,13 +210,10 @@ export class AdsServer {
     this.#streamsPerPeer.set(peer, (this.#streamsPerPeer.get(peer) ?? 0) + 1);
     call.on('data', (bytes: Buffer) => {
       if (!this.#streams.has(call)) return;
-      if (!rate.take()) {
-        this.#observer.limitExceeded('request-rate');
-        const details = `the client sends more than ${options.requestsPerSecond} requests a second (burst ${options.requestBurst}; --max-requests-per-second)`;
-        this.#close(call, stream, 'over-limit', grpc.status.RESOURCE_EXHAUSTED, details);
-        return;
-      }
-      this.#guard(call, stream, () => stream.handleRequest(bytes));
+      this.#guard(call, stream, () => {
+        if (!rate.take()) throw limitExceeded('request-rate', `the client sends more than ${options.requestsPerSecond} requests a second (burst ${options.requestBurst}; --max-requests-per-second)`);
+        stream.handleRequest(bytes);
+      });
     });
     // grpc-js emits 'cancelled' and 'close' after every end, this server's own too: the first
     // sign decides the reason. It also ends a stream's input just before it reports a reset or
