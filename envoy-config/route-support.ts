@@ -5,6 +5,7 @@
 //
 // Proxyless is one class: every gRPC client gets the same resources, so what it is served is
 // what all of them read (grpc-go 1.85, grpc-java 1.85, C-core 1.85 and 1.51, grpc-js-xds 1.14).
+import { regexProblem } from '../common/re2.ts';
 import type { RouteEntryModel } from '../k8s/route-model.ts';
 import type { ClientClass } from './resource-set.ts';
 
@@ -108,9 +109,8 @@ function reasonsForEveryClass(entry: RouteEntryModel): string[] {
     ...[...entry.match.headers, ...entry.match.queryParams].filter((match) => match.type === 'RegularExpression').map((match) => match.value),
   ];
   for (const regex of regexes) {
-    // Envoy and gRPC clients take RE2 syntax, which has no lookaround and no backreference.
-    // One that neither can compile would make Envoy refuse the whole RouteConfiguration.
-    if (/\(\?<?[=!]|\(\?>|\\[1-9]|\\k</.test(regex)) reasons.push(`the regular expression ${JSON.stringify(regex)} is not RE2 syntax (lookaround or backreference)`);
+    const problem = regexProblem(regex);
+    if (problem) reasons.push(`the regular expression ${JSON.stringify(regex)} ${problem}`);
   }
   return reasons;
 }

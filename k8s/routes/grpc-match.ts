@@ -1,8 +1,9 @@
 // One GRPCRoute match -> a route-model match. The method match becomes a path, as
 // route-model.ts documents: gRPC calls are HTTP/2 requests to `/service/method`.
+import { regexProblem } from '../../common/re2.ts';
 import type { Fields, ObjectReader } from '../fields.ts';
 import type { RouteMatchModel } from '../route-model.ts';
-import { readText, regexProblem, UnsupportedRule } from './route-fields.ts';
+import { readText, UnsupportedRule } from './route-fields.ts';
 import type { MatchRecord } from './route-record.ts';
 import { checkRegexes, readStringMatches } from './string-matches.ts';
 

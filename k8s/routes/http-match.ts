@@ -1,8 +1,9 @@
 // One HTTPRoute match -> a route-model match. A match without a path matches every path (the
 // schema's default: PathPrefix "/"), as the API server would have written it.
+import { regexProblem } from '../../common/re2.ts';
 import type { ObjectReader } from '../fields.ts';
 import type { RouteMatchModel } from '../route-model.ts';
-import { readText, regexProblem, UnsupportedRule } from './route-fields.ts';
+import { readText, UnsupportedRule } from './route-fields.ts';
 import type { MatchRecord } from './route-record.ts';
 import { checkRegexes, readStringMatches } from './string-matches.ts';
 

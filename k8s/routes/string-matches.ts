@@ -1,7 +1,8 @@
 // Header and query parameter matches, shared by both Route kinds.
+import { regexProblem } from '../../common/re2.ts';
 import type { ObjectReader } from '../fields.ts';
 import type { StringMatchType } from '../route-model.ts';
-import { readHeaderName, readList, readText, regexProblem, UnsupportedRule } from './route-fields.ts';
+import { readHeaderName, readList, readText, UnsupportedRule } from './route-fields.ts';
 
 export interface StringMatch {
   readonly name: string;

@@ -151,7 +151,7 @@ test('unsupportedFor: reasons per class; an entry left out where it has one', ()
   assert.equal(everywhere.gateway, everywhere.proxyless);
   assert.equal(everywhere.sidecar, [
     'retry on aborted: gRPC clients and Envoy retry only on cancelled, deadline-exceeded, internal, resource-exhausted, unavailable',
-    'the regular expression "/(?!admin)[^/]+/Get" is not RE2 syntax (lookaround or backreference)',
+    'the regular expression "/(?!admin)[^/]+/Get" uses a lookaround ((?=, (?!, (?<=, (?<!), which RE2 (Envoy, gRPC) does not support',
   ]);
   const model = [routedService('echo', [{ ...base, match: matching({ path: { type: 'RegularExpression', value: '/(?!admin)[^/]+/Get' } }) }]), routedService('echo-canary', [])];
   for (const clientClass of ['proxyless', 'gateway', 'sidecar'] as const) assert.equal(names(routesOf(clientClass, 50051, model)), ['(default)'], clientClass);

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { ErrorCode, KubeXdsError } from '../../common/errors.ts';
 import { methodPath } from '../../k8s/routes/grpc-match.ts';
 import { readRoute } from '../../k8s/routes/read-route.ts';
-import { regexProblem } from '../../k8s/routes/route-fields.ts';
+import { regexProblem } from '../../common/re2.ts';
 import { backend, grpcRoute, httpRoute, serviceParent, type Json } from './fixtures.ts';
 
 const grpcRule = (match: Json, extra: Json = {}): Json => ({ matches: [match], backendRefs: [backend('echo', 50051)], ...extra });
