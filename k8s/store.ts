@@ -121,10 +121,10 @@ export class ModelStore {
       if (!this.#watches(ref)) return nothing;
       const key = gatewayKey(ref.namespace, ref.name);
       if (readGatewayClassName(object) !== this.#gatewayClassName) {
-        return this.#gateways.delete(key) ? this.#rebuild([], false, [], [key]) : nothing;
+        return this.#gateways.delete(key) ? this.#rebuild([], 'routes', [], [key]) : nothing;
       }
       this.#gateways.set(key, readGateway(object));
-      return this.#rebuild([], false, [], [key]);
+      return this.#rebuild([], 'routes', [], [key]);
     });
   }
 
@@ -132,7 +132,7 @@ export class ModelStore {
     return this.#guarded('Gateway', () => `Gateway/${refKey(readGatewayRef(object))}`, () => {
       const { namespace, name } = readGatewayRef(object);
       const key = gatewayKey(namespace, name);
-      return this.#gateways.delete(key) ? this.#rebuild([], false, [], [key]) : nothing;
+      return this.#gateways.delete(key) ? this.#rebuild([], 'routes', [], [key]) : nothing;
     });
   }
 
@@ -204,20 +204,20 @@ export class ModelStore {
       const key = routeKey(kind, namespace, name);
       const previous = this.#routes.get(key);
       if (previous === undefined) return nothing;
-      return this.#rebuild(this.#routes.delete(key), false, [key], gatewayKeys(previous));
+      return this.#rebuild(this.#routes.delete(key), 'routes', [key], gatewayKeys(previous));
     });
   }
 
   #setRoute(route: Parameters<RouteIndex['set']>[0]): ReadonlySet<string> {
     const previous = this.#routes.get(route.key);
     const gateways = new Set([...(previous === undefined ? [] : gatewayKeys(previous)), ...gatewayKeys(route)]);
-    return this.#rebuild(this.#routes.set(route), false, [route.key], gateways);
+    return this.#rebuild(this.#routes.set(route), 'routes', [route.key], gateways);
   }
 
   /** A Service changed: its own model, and the entries that name it as a backend. */
   #rebuildWithDependents(key: string): ReadonlySet<string> {
     const changed = new Set(this.#rebuild([key]));
-    for (const parent of this.#rebuild(this.#routes.parentsOfBackend(key), false, [], this.#routes.gatewaysOfBackend(key))) changed.add(parent);
+    for (const parent of this.#rebuild(this.#routes.parentsOfBackend(key), 'routes', [], this.#routes.gatewaysOfBackend(key))) changed.add(parent);
     return changed;
   }
 
@@ -233,12 +233,12 @@ export class ModelStore {
         if (group === undefined) this.#slicesByService.set(owner, (group = new Map()));
         group.set(slice.name, slice);
       }
-      return this.#rebuild([previous, owner]);
+      return this.#rebuild([previous, owner], 'endpoints');
     });
   }
 
   deleteSlice(object: unknown): ReadonlySet<string> {
-    return this.#guard('EndpointSlice', object, () => this.#rebuild([this.#unlink(readRef('EndpointSlice', object))]));
+    return this.#guard('EndpointSlice', object, () => this.#rebuild([this.#unlink(readRef('EndpointSlice', object))], 'endpoints'));
   }
 
   #watches(ref: ObjectRef): boolean {
@@ -279,15 +279,15 @@ export class ModelStore {
     this.#deferredRoutes.clear();
     const gateways = [...this.#deferredGateways];
     this.#deferredGateways.clear();
-    return this.#rebuild(keys, true, routes, gateways);
+    return this.#rebuild(keys, 'all', routes, gateways);
   }
 
   /**
-   * Rebuilds these Services' models (`full`: endpoints too; else only their route entries)
-   * and the statuses of their Routes and of `routes`, and these Gateways' models and
-   * statuses; returns the keys whose model changed (Gateways' as gatewayChangeKey).
+   * Rebuilds what `part` says of these Services' models, the statuses of their Routes (unless
+   * only endpoints changed) and of `routes`, and these Gateways' models and statuses; returns
+   * the keys whose model changed (Gateways' as gatewayChangeKey).
    */
-  #rebuild(keys: Iterable<string | undefined>, full = true, routes: Iterable<string> = [], gateways: Iterable<string> = []): ReadonlySet<string> {
+  #rebuild(keys: Iterable<string | undefined>, part: ModelPart = 'all', routes: Iterable<string> = [], gateways: Iterable<string> = []): ReadonlySet<string> {
     const changed = new Set<string>();
     const touched = new Set(routes);
     for (const key of new Set(gateways)) {
@@ -304,20 +304,23 @@ export class ModelStore {
         this.#deferred.add(key);
         continue;
       }
-      if (this.#rebuildOne(key, full)) changed.add(key);
-      for (const route of this.#routes.attachedTo(key)) touched.add(route);
+      if (this.#rebuildOne(key, part)) changed.add(key);
+      if (part !== 'endpoints') for (const route of this.#routes.attachedTo(key)) touched.add(route);
     }
     if (this.#deferred !== undefined) touched.forEach((route) => this.#deferredRoutes.add(route));
     else this.#refreshStatuses(touched);
     return changed;
   }
 
-  #rebuildOne(key: string, full: boolean): boolean {
+  #rebuildOne(key: string, part: ModelPart): boolean {
     const service = this.#services.get(key);
-    const routes = this.#routes.join(key, service, (backend) => this.#backendProblem(backend) === undefined);
-    if (service === undefined) return this.#models.delete(key);
     const current = this.#models.get(key);
-    const base = full || current === undefined ? buildServiceModel(service, this.#slicesByService.get(key)?.values() ?? []) : current;
+    // Route entries depend on Services and their ports, never on endpoints: an EndpointSlice
+    // change keeps them, and the busiest path does no route work.
+    const routes =
+      part === 'endpoints' && current !== undefined ? (current.routes ?? []) : this.#routes.join(key, service, (backend) => this.#backendProblem(backend) === undefined);
+    if (service === undefined) return this.#models.delete(key);
+    const base = part !== 'routes' || current === undefined ? buildServiceModel(service, this.#slicesByService.get(key)?.values() ?? []) : current;
     const model = withRoutes(base, routes);
     if (isDeepStrictEqual(current, model)) return false;
     this.#models.set(key, model);
@@ -426,6 +429,9 @@ export class ModelStore {
     }
   }
 }
+
+/** What a rebuild recomputes: everything, the endpoints alone, or the route entries alone. */
+type ModelPart = 'all' | 'endpoints' | 'routes';
 
 /** The model with these route entries (none: no `routes` field, as before Routes existed). */
 function withRoutes(base: ServiceModel, routes: readonly RouteEntryModel[]): ServiceModel {
