@@ -1,13 +1,9 @@
 // Envoy as a central gateway (docs/design.md §5): listeners on the gateway ports route by
 // `:authority` to every Service port, and the listeners of Gateways of kube-xds's class.
-import type { GatewayModel } from '../k8s/gateway-model.ts';
-import type { ServiceModel } from '../k8s/model.ts';
 import { envoyListener } from './envoy-listener.ts';
-import { envoyRouting, type EnvoyRoutingLayout } from './envoy-routing.ts';
-import { gatewayVirtualHosts } from './gateway-routes.ts';
+import type { EnvoyRoutingLayout } from './envoy-routing.ts';
 import { gatewayListenerName, gatewayListenerRouteConfigName, gatewayRouteConfigName } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';
-import type { ResourceSet } from './resource-set.ts';
 
 /**
  * A listener per gateway port, all on the one RouteConfiguration, which holds every Service's
@@ -24,7 +20,3 @@ export function gatewayLayout(options: EnvoyConfigOptions): EnvoyRoutingLayout {
   };
 }
 
-/** The gateway's listeners and RouteConfigurations: they span every Service and Gateway. */
-export function gatewayRouting(services: readonly ServiceModel[], options: EnvoyConfigOptions, gateways: readonly GatewayModel[] = []): ResourceSet {
-  return envoyRouting(gatewayLayout(options), services, options, gateways.flatMap((gateway) => gatewayVirtualHosts(gateway, options)));
-}

@@ -1,12 +1,10 @@
 // Envoy as a sidecar (docs/design.md §5): one outbound listener on 127.0.0.1 per distinct Service
 // port (Envoy rejects two listeners on one address), each with a virtual host per Service on
 // that port. The app dials 127.0.0.1:P with its authority set to the Service name.
-import type { ServiceModel } from '../k8s/model.ts';
 import { envoyListener } from './envoy-listener.ts';
-import { envoyRouting, type EnvoyRoutingLayout } from './envoy-routing.ts';
+import type { EnvoyRoutingLayout } from './envoy-routing.ts';
 import { sidecarListenerName, sidecarRouteConfigName } from './names.ts';
 import type { EnvoyConfigOptions } from './options.ts';
-import type { ResourceSet } from './resource-set.ts';
 
 /** A listener and a RouteConfiguration per Service port number, while any Service has that port. */
 export function sidecarLayout(options: EnvoyConfigOptions): EnvoyRoutingLayout {
@@ -18,7 +16,3 @@ export function sidecarLayout(options: EnvoyConfigOptions): EnvoyRoutingLayout {
   };
 }
 
-/** The sidecar's listeners and RouteConfigurations: they span every Service on a port. */
-export function sidecarRouting(services: readonly ServiceModel[], options: EnvoyConfigOptions): ResourceSet {
-  return envoyRouting(sidecarLayout(options), services, options);
-}
