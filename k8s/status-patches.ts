@@ -37,7 +37,6 @@ export abstract class StatusPatches<Observed, Desired> {
   readonly #kind: string;
   readonly #pending = new Set<string>();
   readonly #stopped = new AbortController();
-  #started = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
 
@@ -50,7 +49,6 @@ export abstract class StatusPatches<Observed, Desired> {
 
   /** Starts writing (what was desired and observed before is written then). */
   start(): void {
-    this.#started = true;
     this.#loop ??= this.#run();
   }
 
@@ -96,7 +94,7 @@ export abstract class StatusPatches<Observed, Desired> {
     const signal = this.#stopped.signal;
     while (!signal.aborted) {
       const [key] = this.#pending;
-      if (key === undefined || !this.#started) {
+      if (key === undefined) {
         await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = undefined;
         continue;
