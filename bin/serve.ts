@@ -1,9 +1,8 @@
 // `kube-xds serve`: the running control plane that wires the stages:
 // source (Kubernetes or files) -> pipeline (builders) -> snapshot cache -> ADS server.
 import { flushCompileCache } from 'node:module';
-import { getSystemErrorMap } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { describeError } from '../common/errors.ts';
+import { describeError, systemErrorText } from '../common/errors.ts';
 import { configureLog, log } from '../common/log.ts';
 import { classifyNode } from '../envoy-config/client-class.ts';
 import { AdsServer, defaultAdsServerOptions } from '../control-plane/ads-server.ts';
@@ -159,13 +158,6 @@ async function listenOn(flag: string, address: Address, listen: (address: Addres
 
 function listenError(flag: string, address: Address, error: unknown): Error {
   return new Error(`--${flag} ${joinHostPort(address.host, address.port)}: ${systemErrorText(error) ?? describeError(error)}`, { cause: error });
-}
-
-/** "address already in use" for an error coded EADDRINUSE; undefined for other errors. */
-function systemErrorText(error: unknown): string | undefined {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  for (const [name, text] of getSystemErrorMap().values()) if (name === code) return text;
-  return undefined;
 }
 
 /** `kube-xds serve`: runs until SIGTERM or SIGINT (0), or until the source gives up (1). */

@@ -1,9 +1,8 @@
 // `kube-xds serve`'s xDS listeners: the plaintext address (which can be turned off) and the
 // TLS one with its certificate files, checked together once. The files must be readable now;
 // their contents are checked when the control plane starts (control-plane/certificate-files.ts).
-import { readFileSync, statSync } from 'node:fs';
-import { getSystemErrorMap } from 'node:util';
-import { configError, describeError } from '../common/errors.ts';
+import { accessSync, constants, statSync } from 'node:fs';
+import { configError, describeError, systemErrorText } from '../common/errors.ts';
 import type { TlsListenerSecurity } from '../control-plane/transport-security.ts';
 import { parseAddress, single, type FlagSpec, type FlagValues } from './flags.ts';
 
@@ -75,16 +74,9 @@ function mustBeReadable(flag: string, file: string): void {
   let problem: string | undefined;
   try {
     if (statSync(file).isDirectory()) problem = 'is a folder, not a file';
-    else readFileSync(file);
+    else accessSync(file, constants.R_OK);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    problem = `cannot read it (${(code && systemErrorText(code)) ?? describeError(error)})`;
+    problem = `cannot read it (${systemErrorText(error) ?? describeError(error)})`;
   }
   if (problem) throw configError(`--${flag} ${file}: ${problem}`);
-}
-
-/** "no such file or directory" for ENOENT. */
-function systemErrorText(code: string): string | undefined {
-  for (const [name, text] of getSystemErrorMap().values()) if (name === code) return text;
-  return undefined;
 }

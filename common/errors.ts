@@ -1,5 +1,6 @@
 // The one registry of coded errors. Every error kube-xds raises on purpose carries a stable
 // code, so logs, metrics and tests can tell causes apart without matching on messages.
+import { getSystemErrorMap } from 'node:util';
 
 export const ErrorCode = {
   /** A command-line flag or environment variable is missing or malformed. */
@@ -44,6 +45,13 @@ export function badRequest(message: string, context?: Record<string, unknown>): 
 /** `limit` is one of control-plane/limits.ts's names; the stream that went over it is ended. */
 export function limitExceeded(limit: string, message: string): KubeXdsError {
   return new KubeXdsError(ErrorCode.LimitExceeded, message, { limit });
+}
+
+/** "address already in use" for an error coded EADDRINUSE; undefined for errors without a system code. */
+export function systemErrorText(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  for (const [name, text] of getSystemErrorMap().values()) if (name === code) return text;
+  return undefined;
 }
 
 /** A readable one-liner for anything thrown, coded or not. */
