@@ -73,11 +73,16 @@ const nameRules: Record<ObjectKind, NameRule> = { Service: 'DNS-1035 label', End
 
 /** Namespace and name, the only fields a deletion needs. */
 export function readRef(kind: ObjectKind, object: unknown): ObjectRef {
+  return readRefOf(kind, object, nameRules[kind]);
+}
+
+/** The same for any namespaced kind whose names follow `nameRule` (Routes, Gateways). */
+export function readRefOf(kind: string, object: unknown, nameRule: NameRule): ObjectRef {
   const outer = new ObjectReader(kind);
   const metadata = outer.record(outer.record(object, 'the object').metadata, 'metadata');
   // Errors name the object as written, even a malformed name, so that it can be found.
   const reader = new ObjectReader(kind, writtenRef(metadata));
-  const name = reader.name(metadata.name, 'metadata.name', nameRules[kind]);
+  const name = reader.name(metadata.name, 'metadata.name', nameRule);
   return { namespace: reader.name(metadata.namespace, 'metadata.namespace', 'DNS-1123 label'), name };
 }
 

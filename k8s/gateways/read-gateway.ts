@@ -3,6 +3,7 @@
 // not serve (a protocol other than HTTP, a namespace selector) is kept for the status to say.
 import { ObjectReader, type Fields } from '../fields.ts';
 import { gatewayKey } from '../gateway-model.ts';
+import { readRefOf } from '../normalize.ts';
 import { readHostname, readInteger, readList, readText } from '../routes/route-fields.ts';
 import { routeKinds, type RouteKind } from '../routes/route-record.ts';
 import type { AllowedNamespaces, GatewayRecord, ListenerRecord } from './gateway-record.ts';
@@ -10,10 +11,7 @@ import type { AllowedNamespaces, GatewayRecord, ListenerRecord } from './gateway
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
 export function readGatewayRef(object: unknown): { namespace: string; name: string } {
-  const outer = new ObjectReader('Gateway');
-  const metadata = outer.record(outer.record(object, 'the object').metadata, 'metadata');
-  const reader = new ObjectReader('Gateway', `${String(metadata.namespace)}/${String(metadata.name)}`);
-  return { namespace: reader.name(metadata.namespace, 'metadata.namespace', 'DNS-1123 label'), name: reader.name(metadata.name, 'metadata.name', 'DNS-1123 subdomain') };
+  return readRefOf('Gateway', object, 'DNS-1123 subdomain');
 }
 
 /** The Gateway's class alone: a Gateway of another class is not read further. */

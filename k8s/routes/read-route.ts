@@ -5,7 +5,7 @@
 // unknown match type, a regex RE2 cannot run) drops that rule only, with the reason kept for
 // the Route's status.
 import { ObjectReader, type Fields } from '../fields.ts';
-import { writtenRef } from '../normalize.ts';
+import { readRefOf } from '../normalize.ts';
 import type { RetryModel } from '../route-model.ts';
 import { readGrpcMatch } from './grpc-match.ts';
 import { readHttpMatch } from './http-match.ts';
@@ -16,11 +16,7 @@ import { routeKey, type BackendRefRecord, type MatchRecord, type ParentRefRecord
 export type RouteHeader = Omit<RouteRecord, 'rules' | 'invalid'>;
 
 export function readRouteRef(kind: RouteKind, object: unknown): { namespace: string; name: string } {
-  const outer = new ObjectReader(kind);
-  const metadata = outer.record(outer.record(object, 'the object').metadata, 'metadata');
-  const reader = new ObjectReader(kind, writtenRef(metadata));
-  const name = reader.name(metadata.name, 'metadata.name', 'DNS-1123 subdomain');
-  return { namespace: reader.name(metadata.namespace, 'metadata.namespace', 'DNS-1123 label'), name };
+  return readRefOf(kind, object, 'DNS-1123 subdomain');
 }
 
 export function readRouteHeader(kind: RouteKind, object: unknown): RouteHeader {
