@@ -187,3 +187,10 @@ function statusMessage(body: Buffer): string {
     return '';
   }
 }
+
+/** The namespace, name and resourceVersion ('' when absent) of an object as listed or watched; undefined without a namespace and name. */
+export function objectMeta(object: unknown): { readonly namespace: string; readonly name: string; readonly resourceVersion: string } | undefined {
+  const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown; resourceVersion?: unknown } } | null)?.metadata;
+  if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string') return undefined;
+  return { namespace: metadata.namespace, name: metadata.name, resourceVersion: typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : '' };
+}

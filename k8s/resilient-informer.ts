@@ -9,7 +9,7 @@
 import { describeError } from '../common/errors.ts';
 import { log } from '../common/log.ts';
 import type { ApiAccess } from './api-access.ts';
-import { ApiStatusError, listCollection, watchCollection, type Query } from './api-requests.ts';
+import { ApiStatusError, listCollection, objectMeta, watchCollection, type Query } from './api-requests.ts';
 import { Backoff, pause, type BackoffOptions } from './backoff.ts';
 import type { SourceObserver } from './source.ts';
 
@@ -282,9 +282,8 @@ export class ResilientInformer {
 
 /** `namespace/name` and resourceVersion of an object, if it has them. */
 function refOf(object: unknown): { key: string; version: string } | undefined {
-  const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown; resourceVersion?: unknown } } | null)?.metadata;
-  if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string') return undefined;
-  return { key: `${metadata.namespace}/${metadata.name}`, version: typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : '' };
+  const meta = objectMeta(object);
+  return meta && { key: `${meta.namespace}/${meta.name}`, version: meta.resourceVersion };
 }
 
 /** The useful part of a failure: the HTTP status and message, or the network error and its cause. */

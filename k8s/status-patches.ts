@@ -126,3 +126,8 @@ export abstract class StatusPatches<Observed, Desired> {
 export function recordsOf(value: unknown): Record<string, unknown>[] {
   return Array.isArray(value) ? value.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) : [];
 }
+
+/** Conditions as compared: what they say, not when they last changed. */
+export function untimed(conditions: unknown): Record<string, unknown>[] {
+  return recordsOf(conditions).map(({ lastTransitionTime: _time, ...rest }) => rest);
+}

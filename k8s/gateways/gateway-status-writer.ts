@@ -3,8 +3,9 @@
 // left as it is). How and when patches go out: ../status-patches.ts.
 import { isDeepStrictEqual } from 'node:util';
 import type { ApiAccess } from '../api-access.ts';
+import { objectMeta } from '../api-requests.ts';
 import { gatewayKey } from '../gateway-model.ts';
-import { recordsOf, StatusPatches, type StatusPatch, type StatusWriterOptions } from '../status-patches.ts';
+import { recordsOf, StatusPatches, untimed, type StatusPatch, type StatusWriterOptions } from '../status-patches.ts';
 import type { GatewayStatusModel } from './gateway-status.ts';
 
 interface Observed {
@@ -21,17 +22,15 @@ export class GatewayStatusWriter extends StatusPatches<Observed, GatewayStatusMo
 
   /** The Gateway as the watch delivered it. */
   observe(object: unknown): void {
-    const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown; resourceVersion?: unknown } } | null)?.metadata;
-    if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string' || typeof metadata.resourceVersion !== 'string') return;
+    const meta = objectMeta(object);
+    if (!meta?.resourceVersion) return;
     const status = (object as { status?: unknown }).status;
-    const observed = { namespace: metadata.namespace, name: metadata.name, resourceVersion: metadata.resourceVersion, status: isRecord(status) ? status : {} };
-    this.noteObserved(gatewayKey(metadata.namespace, metadata.name), observed);
+    this.noteObserved(gatewayKey(meta.namespace, meta.name), { ...meta, status: isRecord(status) ? status : {} });
   }
 
   forget(object: unknown): void {
-    const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
-    if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string') return;
-    this.forgetObserved(gatewayKey(metadata.namespace, metadata.name));
+    const meta = objectMeta(object);
+    if (meta) this.forgetObserved(gatewayKey(meta.namespace, meta.name));
   }
 
   protected patchFor(observed: Observed, desired: GatewayStatusModel | undefined): StatusPatch | undefined {
@@ -63,6 +62,5 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** What a status says, not when its conditions last changed. */
 function withoutTimes(status: { conditions: readonly Record<string, unknown>[]; listeners: readonly Record<string, unknown>[] }): unknown {
-  const bare = (conditions: unknown) => recordsOf(conditions).map(({ lastTransitionTime: _time, ...rest }) => rest);
-  return { conditions: bare(status.conditions), listeners: status.listeners.map((listener) => ({ ...listener, conditions: bare(listener.conditions) })) };
+  return { conditions: untimed(status.conditions), listeners: status.listeners.map((listener) => ({ ...listener, conditions: untimed(listener.conditions) })) };
 }

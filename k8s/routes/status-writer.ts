@@ -3,7 +3,8 @@
 // How and when patches go out: ../status-patches.ts.
 import { isDeepStrictEqual } from 'node:util';
 import type { ApiAccess } from '../api-access.ts';
-import { recordsOf, StatusPatches, type StatusPatch, type StatusWriterOptions } from '../status-patches.ts';
+import { objectMeta } from '../api-requests.ts';
+import { recordsOf, StatusPatches, untimed, type StatusPatch, type StatusWriterOptions } from '../status-patches.ts';
 import { routeKey, type RouteKind } from './route-record.ts';
 import { isOwnController, type RouteStatusModel } from './route-status.ts';
 
@@ -25,17 +26,16 @@ export class RouteStatusWriter extends StatusPatches<Observed, RouteStatusModel>
 
   /** The Route as the watch delivered it (plain JSON). */
   observe(kind: RouteKind, object: unknown): void {
-    const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown; resourceVersion?: unknown } } | null)?.metadata;
-    if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string' || typeof metadata.resourceVersion !== 'string') return;
+    const meta = objectMeta(object);
+    if (!meta?.resourceVersion) return;
     const parents = recordsOf((object as { status?: { parents?: unknown } }).status?.parents);
-    this.noteObserved(routeKey(kind, metadata.namespace, metadata.name), { kind, namespace: metadata.namespace, name: metadata.name, resourceVersion: metadata.resourceVersion, parents });
+    this.noteObserved(routeKey(kind, meta.namespace, meta.name), { kind, ...meta, parents });
   }
 
   /** The Route was deleted: nothing to write. */
   forget(kind: RouteKind, object: unknown): void {
-    const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
-    if (typeof metadata?.namespace !== 'string' || typeof metadata.name !== 'string') return;
-    this.forgetObserved(routeKey(kind, metadata.namespace, metadata.name));
+    const meta = objectMeta(object);
+    if (meta) this.forgetObserved(routeKey(kind, meta.namespace, meta.name));
   }
 
   protected patchFor(observed: Observed, desired: RouteStatusModel | undefined): StatusPatch | undefined {
@@ -64,6 +64,6 @@ function withoutTimes(parent: Record<string, unknown>): unknown {
   return {
     parentRef: parent.parentRef,
     controllerName: parent.controllerName,
-    conditions: recordsOf(parent.conditions).map(({ lastTransitionTime: _time, ...rest }) => rest),
+    conditions: untimed(parent.conditions),
   };
 }
