@@ -106,8 +106,9 @@ export class RouteTable {
 
   /** A Gateway host coming or going can change which other Gateway host wins a shared domain. */
   #unsettleGatewayClaimants(domain: string, host: Host): void {
+    if (!host.encoded.gatewayListener) return; // a Service's host: no lookup on every claim
     const claimants = this.#claims.get(domain);
-    if (!host.encoded.gatewayListener || !Array.isArray(claimants)) return;
+    if (!Array.isArray(claimants)) return;
     for (const claimant of claimants) if (claimant.encoded.gatewayListener) this.#unsettled.add(claimant);
   }
 
